@@ -1,0 +1,34 @@
+"""The ``icomm`` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from hub.cli import deadletters, demo, groups, keys, mailcmd, records, schemas, serve, status, users
+
+app = typer.Typer(
+    name="icomm",
+    help="ncen-icomm: the National Customs Enforcement Network's message hub.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+app.command("status")(status.status)
+app.add_typer(keys.app, name="keys")
+app.add_typer(schemas.app, name="schemas")
+app.add_typer(users.app, name="users")
+app.add_typer(groups.app, name="groups")
+app.add_typer(mailcmd.app, name="mail")
+app.add_typer(records.quarantine, name="quarantine")
+app.add_typer(records.envelopes, name="envelopes")
+app.add_typer(deadletters.app, name="dead-letters")
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app()

@@ -1,0 +1,161 @@
+"""The dispatcher: seals outbox rows into envelopes and publishes them.
+
+Rows bound for the same node are sealed together, up to ``bundle_size`` messages in
+one envelope (one encryption, each message signed on its own). The envelope is
+archived and its rows marked ``sealed`` in one transaction *before* publishing, so
+after a crash the very same bytes are published again and the receiver recognises
+them; rows are marked ``sent`` once the transport confirms. An envelope found
+unconfirmed after longer than ``reseal_after`` (half the receivers' clock window)
+would be refused for its old signing time: its messages are sealed afresh instead
+(should the old one have gone out after all, the receiver quarantines the second
+copy as a replay; the mailbox still holds each message once).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from hub.errors import TransportError
+from hub.loop import PokedLoop
+from hub.transports import Transport
+from keys import KeysError, NodeKeyring, TrustStore, seal
+from message_schemas import EnvelopeHeader, HeaderEntry
+from storage import Database, StorageError, Store
+from storage import StoredOutboxItem as OutboxItem
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 1.0
+UNREACHABLE_BACKOFF = 30.0
+#: a bundle closes at this many payload bytes (a larger message travels alone), well
+#: under the envelope's ciphertext cap in keys/
+BUNDLE_BYTES = 8 * 2**20
+
+
+class Dispatcher(PokedLoop):
+    def __init__(
+        self,
+        node: str,
+        db: Database,
+        keyring: NodeKeyring,
+        trust: TrustStore,
+        transport: Transport,
+        bundle_size: int = 64,
+        reseal_after: timedelta = timedelta(minutes=5),
+    ) -> None:
+        super().__init__()
+        self.node = node
+        self.db = db
+        self.keyring = keyring
+        self.trust = trust
+        self.transport = transport
+        self.bundle_size = bundle_size
+        self.reseal_after = reseal_after
+        self._unsealable: dict[str, float] = {}  # node → time to try again
+
+    async def turn(self) -> float:
+        """One round of dispatching (poked when something is written to the outbox)."""
+        try:
+            await self.flush()
+        except (TransportError, StorageError) as exc:  # the broker or database is away
+            log.warning("dispatch paused, will retry: %s", exc)
+        except Exception:  # keep dispatching; the rows stay and are retried
+            log.exception("dispatch failed; retrying")
+        return IDLE_SECONDS
+
+    async def flush(self) -> int:
+        """Publish what was sealed but not confirmed, then seal and publish what waits."""
+        self.keyring.refresh()  # `icomm keys rotate` in another process: sign with the new key
+        published = 0
+        async with self.db.transaction() as tx:
+            unconfirmed = await tx.outbox.sealed_envelopes()
+        for envelope_id in unconfirmed:
+            async with self.db.transaction() as tx:
+                envelope = await tx.envelopes.get(envelope_id)
+                if datetime.now(UTC) - envelope.created_at > self.reseal_after:
+                    await tx.outbox.unseal(envelope_id)
+                    log.info("envelope %s is too old to publish: sealing afresh", envelope_id)
+                    continue
+                peer, raw = envelope.peer, envelope.raw
+            await self._publish(peer, envelope_id, raw)
+            published += 1
+        while sealed := await self._seal_batch():
+            for peer, envelope_id, raw in sealed:
+                await self._publish(peer, envelope_id, raw)
+                published += 1
+        return published
+
+    async def _seal_batch(self) -> list[tuple[str, str, bytes]]:
+        now = time.monotonic()
+        skip = [node for node, until in self._unsealable.items() if until > now]
+        sealed = []
+        async with self.db.transaction() as tx:
+            rows = await tx.outbox.pending(self.bundle_size * 8, skip_nodes=skip)
+            by_node: dict[str, list[OutboxItem]] = defaultdict(list)
+            for row in rows:
+                by_node[row.node].append(row)
+            for node, node_rows in by_node.items():
+                for bundle, signing_kid in self._bundles(node_rows):
+                    try:
+                        sealed.append(await self._seal(tx, node, bundle, signing_kid))
+                    except KeysError as exc:
+                        log.error("cannot seal for node %s, will retry: %s", node, exc)
+                        self._unsealable[node] = now + UNREACHABLE_BACKOFF
+                        break
+        return sealed
+
+    def _bundles(self, rows: list[OutboxItem]) -> list[tuple[list[OutboxItem], str | None]]:
+        """Announcements of new keys first, signed with a key the partner already trusts."""
+        announcements = [r for r in rows if r.type == "keys.announce"]
+        others = [r for r in rows if r.type != "keys.announce"]
+        bundles: list[tuple[list[OutboxItem], str | None]] = []
+        if announcements:
+            bundles.append((announcements, self.keyring.announcing_kid))
+        bundle: list[OutboxItem] = []
+        size = 0
+        for row in others:
+            if bundle and (
+                len(bundle) == self.bundle_size or size + len(row.payload or b"") > BUNDLE_BYTES
+            ):
+                bundles.append((bundle, None))
+                bundle, size = [], 0
+            bundle.append(row)
+            size += len(row.payload or b"")
+        if bundle:
+            bundles.append((bundle, None))
+        return bundles
+
+    async def _seal(
+        self, tx: Store, node: str, bundle: list[OutboxItem], signing_kid: str | None
+    ) -> tuple[str, str, bytes]:
+        """Seal one bundle, archive it and mark its rows sealed (same transaction)."""
+        envelope_id = uuid.uuid4().hex
+        header = EnvelopeHeader(
+            eid=envelope_id,
+            sender=self.node,
+            to=[node],
+            created=datetime.now(UTC),
+            skid=signing_kid or self.keyring.signing_kid,
+            msgs=[HeaderEntry(id=r.message_id, type=r.type) for r in bundle],
+        )
+        raw = seal(
+            [r.payload or b"" for r in bundle],
+            keyring=self.keyring,
+            trust=self.trust,
+            recipients=[node],
+            header=header.as_header(),
+            signing_kid=signing_kid,
+        )
+        await tx.envelopes.add(envelope_id, "out", node, [r.message_id for r in bundle], raw)
+        await tx.outbox.mark_sealed([r.id for r in bundle], envelope_id)
+        return node, envelope_id, raw
+
+    async def _publish(self, node: str, envelope_id: str, raw: bytes) -> None:
+        await self.transport.publish(node, envelope_id, raw)
+        async with self.db.transaction() as tx:
+            await tx.outbox.mark_sent(envelope_id)
+        log.info("envelope %s published to %s", envelope_id, node)

@@ -1,0 +1,192 @@
+"""One running node: the single place that wires start-up and shuts down in reverse.
+
+Start-up order: database (migrations applied), keys and trust store, blob store,
+transport, then the dispatcher and the consumer of this node's queue. ``close``
+stops them in the opposite order. Adapters, the CLI and (later) the web and SMTP
+entry points use the node only through this published interface: submit a message,
+read an address's mailbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from hub.accounts import Accounts
+from hub.config import Settings
+from hub.dispatcher import Dispatcher
+from hub.errors import HubError
+from hub.mailbox import Mailbox
+from hub.receiver import Receiver
+from hub.router import POSTMASTER, Router
+from hub.subscriptions import MessageHandler, Subscription
+from hub.transports import AmqpTransport, LocalTransport, Transport
+from keys import NodeKeyring, TrustStore
+from message_schemas import KeysAnnounce, Message
+from storage import BlobStore, Database
+
+log = logging.getLogger(__name__)
+STOP_SECONDS = 30.0
+
+
+def make_transport(settings: Settings) -> Transport:
+    """``local`` unless an AMQP URL is configured."""
+    if settings.amqp_url is not None:
+        return AmqpTransport(settings.amqp_url.get_secret_value(), prefix=settings.amqp_prefix)
+    return LocalTransport(settings.effective_spool_dir)
+
+
+class Node:
+    """A node's components, opened together; ``run`` adds the background loops."""
+
+    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
+        self.settings = settings
+        self.id = settings.node
+        self.transport = transport or make_transport(settings)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscriptions: list[Subscription] = []
+
+    async def open(self) -> Self:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.effective_database_url)
+        await self.db.migrate()
+        self.keyring = NodeKeyring.load_or_create(settings.key_dir, self.id, settings.passphrase)
+        if self.keyring.node != self.id:
+            raise ValueError(
+                f"the keys in {settings.key_dir} belong to node {self.keyring.node!r}, "
+                f"not {self.id!r}: check ICOMM_NODE and ICOMM_DATA_DIR"
+            )
+        self.trust = TrustStore.open(settings.trust_path)
+        self.blobs = BlobStore(settings.blob_dir, settings.key_dir / "blob.key")
+        await self.transport.connect()
+        self.accounts = Accounts(self.db)
+        self.mailbox = Mailbox(self.db, self.blobs)
+        self.dispatcher = Dispatcher(
+            self.id,
+            self.db,
+            self.keyring,
+            self.trust,
+            self.transport,
+            bundle_size=settings.bundle_size,
+            reseal_after=timedelta(seconds=settings.clock_skew_seconds / 2),
+        )
+        self.router = Router(
+            self.id,
+            self.db,
+            self.blobs,
+            partners=self.trust.nodes,
+            max_message_bytes=settings.max_message_bytes,
+            on_outbox=self.dispatcher.poke,
+            on_inbox=self._poke_subscriptions,
+        )
+        self.receiver = Receiver(
+            self.id,
+            self.db,
+            self.keyring,
+            self.trust,
+            self.router,
+            clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+            on_outbox=self.dispatcher.poke,
+            on_inbox=self._poke_subscriptions,
+        )
+        await self._ensure_postmaster()
+        return self
+
+    async def _ensure_postmaster(self) -> None:
+        async with self.db.transaction() as tx:
+            if await tx.users.find(POSTMASTER) is None:
+                await tx.users.add(POSTMASTER, "service", None, "Icomm postmaster")
+
+    def run(self, dispatch: bool = True) -> None:
+        """Start dispatching the outbox, consuming this node's queue, feeding subscribers.
+
+        ``dispatch=False`` leaves the outbox to another process of the same node (on
+        SQLite, which has no row locks, exactly one process of a node may dispatch).
+        """
+        self._tasks = [
+            *(
+                [asyncio.create_task(self.dispatcher.run(), name=f"{self.id}-dispatcher")]
+                if dispatch
+                else []
+            ),
+            asyncio.create_task(
+                self.transport.consume(self.id, self.receiver.handle), name=f"{self.id}-consumer"
+            ),
+            *(self._start(subscription) for subscription in self._subscriptions),
+        ]
+
+    async def subscribe(self, local: str, handler: MessageHandler) -> Subscription:
+        """Feed the messages of ``local@<this node>`` (a service mailbox) to ``handler``.
+
+        The adapters' way to receive: the mailbox is created on first use; messages are
+        handed over in arrival order, each until the handler returns without raising.
+        """
+        async with self.db.transaction() as tx:
+            user = await tx.users.find(local)
+            if user is None:
+                await tx.users.add(local, "service", None, f"{local} service mailbox")
+            elif user.role != "service":
+                raise HubError(f"{local}@{self.id} is a person's mailbox, not a service")
+        subscription = Subscription(local, handler, self.mailbox)
+        self._subscriptions.append(subscription)
+        if self._tasks:
+            self._tasks.append(self._start(subscription))
+        return subscription
+
+    def _start(self, subscription: Subscription) -> asyncio.Task[None]:
+        return asyncio.create_task(subscription.run(), name=f"{self.id}-{subscription.owner}")
+
+    def _poke_subscriptions(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.poke()
+
+    async def submit(self, message: Message) -> Message:
+        """Accept a message written at this node (the adapters' and entry points' way in)."""
+        return await self.router.submit(message)
+
+    async def submit_many(self, messages: Sequence[Message]) -> list[Message]:
+        """Accept several messages in one transaction (all or none)."""
+        return await self.router.submit_many(messages)
+
+    async def announce_keys(self) -> list[str]:
+        """Send this node's current public keys to every partner node in the trust store."""
+        partners = [node for node in self.trust.nodes() if node != self.id]
+        if partners:
+            await self.submit(
+                KeysAnnounce(
+                    sender=f"{POSTMASTER}@{self.id}",
+                    to=[f"{POSTMASTER}@{node}" for node in partners],
+                    node=self.id,
+                    jwks=self.keyring.public_jwks(),
+                    effective=datetime.now(UTC),
+                )
+            )
+        return partners
+
+    async def close(self) -> None:
+        """Stop the loops, then the transport, then the database (reverse of start-up)."""
+        for task in reversed(self._tasks):
+            task.cancel()
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in stuck:
+                log.error("%s did not stop within %s s; leaving it", task.get_name(), STOP_SECONDS)
+        self._tasks = []
+        await self.transport.close()
+        await self.db.close()
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,231 @@
+"""Routing: where a message goes, and delivery into this node's mailboxes.
+
+An address ``local@node`` at this node resolves to a user's mailbox, the mailboxes
+of a group's members, or a service mailbox (an adapter such as ``cases@ge``);
+at another node it becomes an outbox row for that node, written in the same
+transaction as the message. The same delivery code serves a message submitted
+here and one that arrived from another node, and the same result handling serves
+local outcomes and receipts from far away: a failed recipient always brings a
+non-delivery notice back to the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hub.errors import AddressError, HubError, PermissionDenied
+from message_schemas import (
+    Mail,
+    Message,
+    RecipientResult,
+    dump_message,
+    node_of,
+    parse_address,
+)
+from storage import AttachmentMeta, BlobStore, Database, Store, StoredMessage
+
+POSTMASTER = "postmaster"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The mailboxes one local address reaches, or why it reaches none."""
+
+    owners: tuple[str, ...]
+    failure: str | None = None
+
+
+async def resolve_local(tx: Store, local: str) -> Resolution:
+    if local == POSTMASTER:
+        return Resolution((POSTMASTER,))
+    user = await tx.users.find(local)
+    if user is not None:
+        if not user.active:
+            return Resolution((), "the recipient's account is deactivated")
+        return Resolution((user.username,))
+    if await tx.users.find_group(local) is not None:
+        members = tuple(m.username for m in await tx.users.members(local) if m.active)
+        return Resolution(members) if members else Resolution((), "the group has no active member")
+    return Resolution((), "no such recipient at this node")
+
+
+def stored_form(message: Message, origin: str, digest: str | None = None) -> StoredMessage:
+    """The database row of a message (attachment bodies go to the blob store)."""
+    subject = getattr(message, "subject", None)
+    slim = message.model_copy(update={"attachments": []}) if isinstance(message, Mail) else message
+    return StoredMessage(
+        id=message.id,
+        type=message.type,
+        sender=message.sender,
+        recipients=list(message.to),
+        subject=subject,
+        thread_id=getattr(message, "thread_id", None),
+        created=message.created,
+        origin=origin,
+        digest=digest,
+        payload=dump_message(slim),
+    )
+
+
+class Router:
+    """Submits messages written at this node and delivers messages into its mailboxes."""
+
+    def __init__(
+        self,
+        node: str,
+        db: Database,
+        blobs: BlobStore,
+        *,
+        partners: Callable[[], Iterable[str]],
+        max_message_bytes: int,
+        on_outbox: Callable[[], None],
+        on_inbox: Callable[[], None],
+    ) -> None:
+        self.node = node
+        self.db = db
+        self.blobs = blobs
+        self.partners = partners
+        self.max_message_bytes = max_message_bytes
+        self.on_outbox = on_outbox
+        self.on_inbox = on_inbox
+
+    async def submit(self, message: Message) -> Message:
+        """Accept a message from a local sender: store it, deliver locally, queue the rest."""
+        [accepted] = await self.submit_many([message])
+        return accepted
+
+    async def submit_many(self, messages: Sequence[Message]) -> list[Message]:
+        """Accept several messages in one transaction: all of them, or none (an import, a feed)."""
+        prepared = [self._prepare(message) for message in messages]
+        queued = delivered_here = False
+        async with self.db.transaction() as tx:
+            partners = {self.node, *self.partners()}
+            for message, payload in prepared:
+                local = parse_address(message.sender)[0]
+                await self._check_sender(tx, local)
+                unknown = sorted({node_of(a) for a in message.to} - partners)
+                if unknown:
+                    raise AddressError(
+                        f"no partner node {', '.join(map(repr, unknown))} in the trust store: "
+                        "import its public keys first (icomm keys import NODE FILE)"
+                    )
+                await tx.mailbox.add_message(
+                    stored_form(message, "local"), self.store_attachments(message)
+                )
+                await tx.mailbox.file(message.id, local, "sent")
+                remote: dict[str, list[str]] = {}
+                for address in message.to:
+                    remote.setdefault(node_of(address), []).append(address)
+                here = remote.pop(self.node, [])
+                if here:
+                    await self.record_results(tx, message.id, await self.deliver(tx, message, here))
+                    delivered_here = True
+                for node, addresses in remote.items():
+                    await tx.deliveries.expect(message.id, addresses)
+                    await tx.outbox.add(message.id, message.type, node, payload)
+                    queued = True
+        if queued:
+            self.on_outbox()
+        if delivered_here:
+            self.on_inbox()
+        return [message for message, _ in prepared]
+
+    def _prepare(self, message: Message) -> tuple[Message, bytes]:
+        """Checks that need no database: the sender's node, the size; a thread id for mail."""
+        if node_of(message.sender) != self.node:
+            raise PermissionDenied(f"{message.sender} is not an address of this node ({self.node})")
+        if isinstance(message, Mail) and message.thread_id is None:
+            message = message.model_copy(update={"thread_id": message.id})
+        payload = dump_message(message)
+        if len(payload) > self.max_message_bytes:
+            raise HubError(
+                f"the message is {len(payload) / 2**20:.1f} MiB as sent; this node's limit is "
+                f"{self.max_message_bytes / 2**20:.1f} MiB (ICOMM_MAX_MESSAGE_BYTES)"
+            )
+        return message, payload
+
+    async def _check_sender(self, tx: Store, local: str) -> None:
+        if local == POSTMASTER:
+            return
+        user = await tx.users.find(local)
+        if user is None:
+            raise AddressError(f"no user {local!r} at this node to send from")
+        if not user.active:
+            raise PermissionDenied(f"{local}@{self.node} is deactivated and cannot send")
+
+    def store_attachments(self, message: Message) -> list[AttachmentMeta]:
+        """Put attachment bodies in the encrypted blob store; their metadata goes in rows."""
+        if not isinstance(message, Mail):
+            return []
+        return [
+            AttachmentMeta(a.filename, a.media_type, a.size, self.blobs.put(a.content))
+            for a in message.attachments
+        ]
+
+    async def deliver(
+        self, tx: Store, message: Message, addresses: Iterable[str]
+    ) -> list[RecipientResult]:
+        """File a stored message into the mailboxes its local addresses reach (exactly once)."""
+        results = []
+        for address in addresses:
+            resolution = await resolve_local(tx, parse_address(address)[0])
+            for owner in resolution.owners:
+                await tx.mailbox.file(message.id, owner, "inbox")
+            if resolution.failure:
+                result = RecipientResult(
+                    address=address, status="failed", reason=resolution.failure
+                )
+            else:
+                result = RecipientResult(address=address, status="delivered")
+            results.append(result)
+        return results
+
+    async def record_results(
+        self,
+        tx: Store,
+        message_id: str,
+        results: Iterable[RecipientResult],
+        *,
+        receipt_id: str | None = None,
+        digest: str | None = None,
+    ) -> None:
+        """Record each recipient's outcome; failures bring a notice to the sender's inbox."""
+        failed = []
+        for result in results:
+            changed = await tx.deliveries.record(
+                message_id,
+                result.address,
+                result.status,
+                reason=result.reason,
+                receipt_id=receipt_id,
+                digest=digest,
+            )
+            if changed and result.status == "failed":
+                failed.append(result)
+        if failed:
+            await self._non_delivery_notice(tx, message_id, failed)
+
+    async def _non_delivery_notice(
+        self, tx: Store, message_id: str, failed: list[RecipientResult]
+    ) -> None:
+        original = await tx.mailbox.get(message_id)
+        sender_local = parse_address(original.sender)[0]
+        lines = "\n".join(f"  {r.address}: {r.reason}" for r in failed)
+        notice = Mail(
+            sender=f"{POSTMASTER}@{self.node}",
+            to=[original.sender],
+            subject=f"Undeliverable: {original.subject or original.type}"[:998],
+            body=(
+                f"Your message {message_id} sent {original.created:%Y-%m-%d %H:%M} UTC "
+                f"could not be delivered to:\n{lines}\n\n"
+                "It was delivered to every other recipient. Check the address, or ask "
+                "an administrator of the receiving node."
+            ),
+            in_reply_to=message_id,
+            thread_id=original.thread_id,
+            created=datetime.now(UTC),
+        )
+        await tx.mailbox.add_message(stored_form(notice, "local"))
+        await tx.mailbox.file(notice.id, sender_local, "inbox")

@@ -1,0 +1,33 @@
+"""Storage: the node's SQLAlchemy models, repositories, migrations and blob store.
+
+SQLAlchemy is used only inside this package; the hub works through
+:class:`Database` and the repositories of a :class:`Store`.
+"""
+
+from storage.blobs import BlobStore
+from storage.database import Database
+from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
+from storage.mailbox import AttachmentMeta, FolderItem
+from storage.models import Delivery as StoredDelivery
+from storage.models import Message as StoredMessage
+from storage.models import OutboxItem as StoredOutboxItem
+from storage.models import QuarantineItem as StoredQuarantineItem
+from storage.models import User as StoredUser
+from storage.store import Store
+
+__all__ = [
+    "AlreadyExists",
+    "AttachmentMeta",
+    "BlobCorrupted",
+    "BlobStore",
+    "Database",
+    "FolderItem",
+    "NotFound",
+    "StorageError",
+    "Store",
+    "StoredDelivery",
+    "StoredMessage",
+    "StoredOutboxItem",
+    "StoredQuarantineItem",
+    "StoredUser",
+]

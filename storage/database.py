@@ -1,0 +1,144 @@
+"""The node's database: engine, sessions, and migrations applied at start.
+
+SQLite through aiosqlite by default, PostgreSQL through asyncpg in production; the
+same code runs on both. ``Database.transaction()`` yields a :class:`Store` whose
+repositories share one session, so a message and its outbox row commit together.
+
+A database server that goes away (a PostgreSQL restart, a failover) fails the
+transactions in flight, once: after such a failure the next transactions wait,
+up to ``reconnect_within`` seconds, until the server answers again, instead of
+failing one after the other. The loops above (dispatcher, receiver) retry what
+failed; without the wait a transport that redelivers at once would use up an
+envelope's attempts in milliseconds and dead-letter it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from storage.errors import StorageError
+from storage.store import Store
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+RECONNECT_SECONDS = 30.0
+RECONNECT_POLL = 0.25
+log = logging.getLogger(__name__)
+
+
+def _lost_server(exc: BaseException) -> bool:
+    """An error that may mean the server (or the way to it) went away, not a bad statement."""
+    if isinstance(exc, DBAPIError):
+        return not isinstance(exc, IntegrityError) and (
+            exc.connection_invalidated or exc.orig is None or not _statement_error(exc)
+        )
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
+def _statement_error(exc: DBAPIError) -> bool:
+    """PostgreSQL's SQLSTATE classes that blame the statement or the data, not the link."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in {"22", "23", "40", "42", "P0"}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Database:
+    """One node's database."""
+
+    def __init__(self, url: str, *, reconnect_within: float = RECONNECT_SECONDS) -> None:
+        self.url = url
+        self.reconnect_within = reconnect_within
+        self._server_lost = False  # a transaction failed for want of the server
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+
+        def upgrade(connection: Any) -> None:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot migrate the database at {self.safe_url}: {exc}") from exc
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages and logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Store]:
+        """A unit of work: everything done through the store commits or rolls back together."""
+        if self._server_lost:
+            await self._wait_for_server()
+        try:
+            async with self._sessions() as session, session.begin():
+                yield Store(session)
+        except Exception as exc:
+            if _lost_server(exc):
+                self._server_lost = True
+                raise StorageError(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+            raise
+
+    async def _wait_for_server(self) -> None:
+        """Until a connection is had again (then the next transactions run at once), or the
+        time is up (then the transaction runs, and fails as it will)."""
+        deadline = time.monotonic() + self.reconnect_within
+        while True:
+            try:
+                async with self.engine.connect():  # the pool's pre-ping weeds out dead links
+                    pass
+            except Exception as exc:
+                if not _lost_server(exc) or time.monotonic() >= deadline:
+                    return
+                log.debug("waiting for the database at %s: %s", self.safe_url, exc)
+                await asyncio.sleep(RECONNECT_POLL)
+            else:
+                if self._server_lost:
+                    log.info("the database at %s answers again", self.safe_url)
+                self._server_lost = False
+                return
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,67 @@
+"""The evidence archive of sealed envelopes, and the message ids already received."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import Envelope, SeenMessage
+from storage.store import insert_ignoring_duplicates
+
+
+class EnvelopeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, envelope_id: str, direction: str, peer: str, message_ids: Sequence[str], raw: bytes
+    ) -> bool:
+        """Archive an envelope once; False when that envelope id is already archived."""
+        result = await self.session.execute(
+            insert_ignoring_duplicates(
+                self.session,
+                Envelope,
+                id=envelope_id,
+                direction=direction,
+                peer=peer,
+                message_ids=list(message_ids),
+                raw=raw,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def get(self, envelope_id: str) -> Envelope:
+        envelope = await self.session.get(Envelope, envelope_id)
+        if envelope is None:
+            raise NotFound(f"no envelope {envelope_id} in the archive")
+        return envelope
+
+    async def stream(self, batch: int = 200) -> AsyncIterator[Envelope]:
+        """Every archived envelope, oldest first, without loading them all at once."""
+        result = await self.session.stream_scalars(
+            select(Envelope)
+            .order_by(Envelope.created_at, Envelope.id)
+            .execution_options(yield_per=batch)
+        )
+        async for envelope in result:
+            yield envelope
+
+
+class SeenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, message_id: str, envelope_id: str) -> bool:
+        """Record a received message id; False when it was seen before (a replay)."""
+        result = await self.session.execute(
+            insert_ignoring_duplicates(
+                self.session, SeenMessage, message_id=message_id, envelope_id=envelope_id
+            )
+        )
+        return bool(result.rowcount)
+
+    async def get(self, message_id: str) -> SeenMessage | None:
+        return await self.session.get(SeenMessage, message_id)

@@ -1,0 +1,136 @@
+"""Messages and the folders they sit in (inbox, sent), threads and read state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import Attachment, MailboxEntry, Message
+from storage.store import insert_ignoring_duplicates
+
+
+@dataclass(frozen=True)
+class AttachmentMeta:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FolderItem:
+    message: Message
+    read_at: datetime | None
+
+
+class MailboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_message(
+        self, message: Message, attachments: Sequence[AttachmentMeta] = ()
+    ) -> bool:
+        """Store a message once; False when its id is already stored."""
+        if await self.session.get(Message, message.id) is not None:
+            return False
+        self.session.add(message)
+        await self.session.flush()  # the row first: attachments refer to it
+        for position, meta in enumerate(attachments):
+            self.session.add(
+                Attachment(
+                    message_id=message.id,
+                    position=position,
+                    filename=meta.filename,
+                    media_type=meta.media_type,
+                    size=meta.size,
+                    sha256=meta.sha256,
+                )
+            )
+        await self.session.flush()
+        return True
+
+    async def file(self, message_id: str, owner: str, folder: str) -> bool:
+        """Put a message in an owner's folder; False when it is already there."""
+        result = await self.session.execute(
+            insert_ignoring_duplicates(
+                self.session, MailboxEntry, message_id=message_id, owner=owner, folder=folder
+            )
+        )
+        return bool(result.rowcount)
+
+    async def get(self, message_id: str) -> Message:
+        message = await self.session.get(Message, message_id)
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        return message
+
+    async def attachments(self, message_id: str) -> Sequence[Attachment]:
+        query = (
+            select(Attachment)
+            .where(Attachment.message_id == message_id)
+            .order_by(Attachment.position)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def folder(
+        self,
+        owner: str,
+        folder: str = "inbox",
+        *,
+        unread_only: bool = False,
+        in_arrival_order: bool = False,
+        limit: int = 100,
+    ) -> list[FolderItem]:
+        """Newest first, or in the order the messages arrived."""
+        order = MailboxEntry.id if in_arrival_order else Message.created.desc()
+        query = (
+            select(Message, MailboxEntry.read_at)
+            .join(MailboxEntry, MailboxEntry.message_id == Message.id)
+            .where(MailboxEntry.owner == owner, MailboxEntry.folder == folder)
+            .order_by(order)
+            .limit(limit)
+        )
+        if unread_only:
+            query = query.where(MailboxEntry.read_at.is_(None))
+        return [
+            FolderItem(msg, read_at) for msg, read_at in (await self.session.execute(query)).all()
+        ]
+
+    async def count(self, owner: str, folder: str = "inbox") -> int:
+        query = select(func.count()).where(
+            MailboxEntry.owner == owner, MailboxEntry.folder == folder
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def read_at(self, message_id: str, owner: str) -> datetime | None:
+        query = select(MailboxEntry.read_at).where(
+            MailboxEntry.message_id == message_id, MailboxEntry.owner == owner
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def copies(self, message_id: str) -> list[tuple[str, str]]:
+        """(owner, folder) of every mailbox entry of a message."""
+        query = select(MailboxEntry.owner, MailboxEntry.folder).where(
+            MailboxEntry.message_id == message_id
+        )
+        return [(o, f) for o, f in (await self.session.execute(query)).all()]
+
+    async def mark_read(self, message_id: str, owner: str) -> None:
+        await self.session.execute(
+            update(MailboxEntry)
+            .where(
+                MailboxEntry.message_id == message_id,
+                MailboxEntry.owner == owner,
+                MailboxEntry.read_at.is_(None),
+            )
+            .values(read_at=datetime.now(UTC))
+        )
+
+    async def thread(self, thread_id: str) -> Sequence[Message]:
+        query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created)
+        return (await self.session.scalars(query)).all()

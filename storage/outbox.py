@@ -1,0 +1,77 @@
+"""The outbox: messages waiting to leave, written in the same transaction as the message.
+
+A row goes ``pending`` → ``sealed`` (its envelope is in the evidence archive, so a
+restart republishes the very same bytes) → ``sent`` (the transport confirmed it).
+The payload is kept until ``sent`` so that an envelope sealed too long ago to pass
+the receiver's clock window can be sealed afresh (``unseal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxItem
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message_id: str, type_: str, node: str, payload: bytes) -> None:
+        self.session.add(OutboxItem(message_id=message_id, type=type_, node=node, payload=payload))
+        await self.session.flush()
+
+    async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> Sequence[OutboxItem]:
+        query = (
+            select(OutboxItem)
+            .where(OutboxItem.state == "pending", OutboxItem.node.not_in(list(skip_nodes)))
+            .order_by(OutboxItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def mark_sealed(self, item_ids: Sequence[int], envelope_id: str) -> None:
+        await self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(item_ids))
+            .values(state="sealed", envelope_id=envelope_id)
+        )
+
+    async def sealed_envelopes(self) -> list[str]:
+        """Envelopes sealed but not yet confirmed by the transport (to publish again)."""
+        query = (
+            select(OutboxItem.envelope_id)
+            .where(OutboxItem.state == "sealed")
+            .group_by(OutboxItem.envelope_id)
+            .order_by(func.min(OutboxItem.id))
+        )
+        return [eid for eid in (await self.session.scalars(query)).all() if eid]
+
+    async def mark_sent(self, envelope_id: str) -> None:
+        await self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.envelope_id == envelope_id, OutboxItem.state == "sealed")
+            .values(state="sent", sent_at=datetime.now(UTC), payload=None)
+        )
+
+    async def unseal(self, envelope_id: str) -> None:
+        """Send an unconfirmed envelope's messages back to ``pending``, to be sealed again."""
+        await self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.envelope_id == envelope_id, OutboxItem.state == "sealed")
+            .values(state="pending", envelope_id=None)
+        )
+
+    async def backlog(self) -> dict[str, int]:
+        """Messages not yet confirmed sent, per destination node."""
+        query = (
+            select(OutboxItem.node, func.count())
+            .where(OutboxItem.state != "sent")
+            .group_by(OutboxItem.node)
+        )
+        return {node: int(n) for node, n in (await self.session.execute(query)).all()}

@@ -1,0 +1,127 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+from hub.config import Settings
+
+#: the server the PostgreSQL tests create their databases on; the connection's own
+#: database is only used to run CREATE/DROP DATABASE
+POSTGRES_URL = os.environ.get("ICOMM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ICOMM_* setting leaks in from the environment; Rich tables stay on one line."""
+    for name in [*Settings.model_fields, "config"]:
+        monkeypatch.delenv(f"ICOMM_{name.upper()}", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+class PostgresDatabases:
+    """Fresh databases on the test server, each named ``icomm_t_<hex>[_<name>]``.
+
+    ``await databases("ge")`` creates one and returns its SQLAlchemy URL
+    (``postgresql+asyncpg://…/icomm_t_<hex>_ge``); ``databases.create_sync`` does the
+    same from synchronous code. Every database made is dropped by ``drop_all``.
+    """
+
+    def __init__(self, base_url: str = POSTGRES_URL) -> None:
+        url = make_url(base_url)
+        self._admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._base: URL = url.set(drivername="postgresql+asyncpg")
+        self.names: list[str] = []
+
+    @property
+    def server(self) -> URL:
+        """The server's URL (SQLAlchemy form, the connection's own database)."""
+        return self._base
+
+    @property
+    def safe_url(self) -> str:
+        return self._base.render_as_string(hide_password=True)
+
+    async def _execute(self, *statements: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self._admin, timeout=10)
+        try:
+            for statement in statements:
+                await conn.execute(statement)  # asyncpg runs outside a transaction: autocommit
+        finally:
+            await conn.close()
+
+    def _new_name(self, name: str) -> str:
+        label = "".join(c for c in name.lower() if c.isalnum() or c == "_")[:20]
+        db_name = f"icomm_t_{uuid.uuid4().hex[:16]}" + (f"_{label}" if label else "")
+        self.names.append(db_name)
+        return db_name
+
+    def _url(self, db_name: str) -> str:
+        return self._base.set(database=db_name).render_as_string(hide_password=False)
+
+    async def __call__(self, name: str = "") -> str:
+        db_name = self._new_name(name)
+        await self._execute(f'CREATE DATABASE "{db_name}"')
+        return self._url(db_name)
+
+    def create_sync(self, name: str = "") -> str:
+        """For synchronous callers (even inside a running event loop): a helper thread."""
+        result: list[str] = []
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                result.append(asyncio.run(self(name)))
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, name="create-postgres-db")
+        thread.start()
+        thread.join(30)
+        if errors:
+            raise errors[0]
+        if not result:
+            raise TimeoutError(f"creating a database on {self.safe_url} took over 30 s")
+        return result[0]
+
+    async def available(self) -> bool:
+        try:
+            await self._execute("SELECT 1")
+        except (OSError, TimeoutError, ConnectionError):
+            return False
+        except Exception as exc:  # asyncpg's own errors: refused login, missing database
+            if type(exc).__module__.startswith("asyncpg"):
+                return False
+            raise
+        return True
+
+    async def drop_all(self) -> None:
+        names, self.names = self.names, []
+        if names:
+            await self._execute(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names))
+
+
+@pytest.fixture
+async def postgres_databases() -> AsyncIterator[PostgresDatabases]:
+    """A factory of fresh PostgreSQL databases, all dropped at teardown.
+
+    The server is ``ICOMM_TEST_POSTGRES_URL`` (default
+    ``postgres://postgres@127.0.0.1:5432/test``); the test is skipped when it is not
+    reachable.
+    """
+    databases = PostgresDatabases()
+    if not await databases.available():
+        pytest.skip(f"no PostgreSQL server at {databases.safe_url} (ICOMM_TEST_POSTGRES_URL)")
+    try:
+        yield databases
+    finally:
+        await databases.drop_all()

@@ -1,0 +1,121 @@
+"""A node killed with SIGKILL while messages wait loses nothing and delivers nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nodes import PASSWORD
+
+from hub.config import Settings
+from hub.node import Node
+from message_schemas import Mail
+
+MESSAGES = 400
+ICOMM = [sys.executable, "-c", "from hub.cli import main; main()"]
+
+
+def env_for(root: Path, node: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICOMM_")}
+    env.update(
+        ICOMM_NODE=node, ICOMM_DATA_DIR=str(root / node), ICOMM_SPOOL_DIR=str(root / "spool")
+    )
+    env.update(extra)
+    return env
+
+
+def icomm(root: Path, node: str, *args: str, stdin: bytes | None = None) -> bytes:
+    done = subprocess.run(
+        [*ICOMM, *args], env=env_for(root, node), input=stdin, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
+
+
+def serve(root: Path, node: str, **extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*ICOMM, "serve"], env=env_for(root, node, **extra), stderr=subprocess.DEVNULL
+    )
+
+
+def settings(root: Path, node: str) -> Settings:
+    return Settings(node=node, data_dir=root / node, spool_dir=root / "spool")
+
+
+async def queue_mails(root: Path) -> set[str]:
+    async with Node(settings(root, "ge")) as ge:
+        return {
+            (
+                await ge.submit(
+                    Mail(sender="nino@ge", to=["armen@am"], subject=f"report {i}", body="x" * 500)
+                )
+            ).id
+            for i in range(MESSAGES)
+        }
+
+
+async def backlog(root: Path) -> int:
+    async with Node(settings(root, "ge")) as ge, ge.db.transaction() as tx:
+        return sum((await tx.outbox.backlog()).values())
+
+
+async def inbox(root: Path) -> list[str]:
+    async with Node(settings(root, "am")) as am:
+        return [i.message.id for i in await am.mailbox.folder("armen", limit=10 * MESSAGES)]
+
+
+async def delivery_states(root: Path, ids: set[str]) -> list[str]:
+    async with Node(settings(root, "ge")) as ge:
+        return [d.status for mid in ids for d in await ge.mailbox.deliveries(mid)]
+
+
+def wait_until(check, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_sigkill_while_outbox_holds_messages_delivers_each_exactly_once(tmp_path: Path) -> None:
+    root = tmp_path
+    for node in ("ge", "am"):
+        icomm(root, node, "keys", "init")
+    icomm(root, "am", "keys", "import", "ge", "-", stdin=icomm(root, "ge", "keys", "export"))
+    icomm(root, "ge", "keys", "import", "am", "-", stdin=icomm(root, "am", "keys", "export"))
+    icomm(root, "ge", "users", "add", "nino", "--password", PASSWORD)
+    icomm(root, "am", "users", "add", "armen", "--password", PASSWORD)
+    ids = asyncio.run(queue_mails(root))
+    queue = root / "spool" / "am" / "new"
+
+    # ge dispatches one message per envelope; killed once some, not all, have left
+    sender = serve(root, "ge", ICOMM_BUNDLE_SIZE="1")
+    wait_until(lambda: queue.is_dir() and len(os.listdir(queue)) >= 20)
+    sender.send_signal(signal.SIGKILL)
+    sender.wait()
+    assert asyncio.run(backlog(root)) > 0, "the kill came too late to test anything"
+
+    # am consumes; killed mid-stream too
+    receiver = serve(root, "am")
+    wait_until(lambda: len(os.listdir(queue)) < 15)
+    receiver.send_signal(signal.SIGKILL)
+    receiver.wait()
+
+    # both restart and finish
+    sender, receiver = serve(root, "ge"), serve(root, "am")
+    try:
+        wait_until(
+            lambda: asyncio.run(backlog(root)) == 0 and len(asyncio.run(inbox(root))) >= MESSAGES
+        )
+        wait_until(lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"})
+    finally:
+        for process in (sender, receiver):
+            process.terminate()
+            process.wait(timeout=30)
+    delivered = asyncio.run(inbox(root))
+    assert len(delivered) == MESSAGES
+    assert set(delivered) == ids

@@ -1,0 +1,165 @@
+"""Delivery between nodes and inside one node: exactly once, with receipts and notices."""
+
+from __future__ import annotations
+
+import pytest
+from nodes import Network, add_user, eventually
+
+from hub.errors import AddressError, HubError, PermissionDenied
+from message_schemas import Attachment, Mail
+
+PHOTO = bytes(range(256)) * 300  # 76.8 kB, larger than a JOSE library's default cap
+
+
+def mail(sender: str, *to: str, **fields: object) -> Mail:
+    return Mail(
+        sender=sender, to=list(to), subject=fields.pop("subject", "Seizure"), body="b", **fields
+    )
+
+
+async def test_mail_with_attachment_reaches_remote_inbox_and_receipt_returns(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    sent = await ge.submit(
+        mail("nino@ge", "armen@am", attachments=[Attachment.from_bytes("photo.bin", PHOTO)])
+    )
+
+    async def arrived() -> bool:
+        return bool(await am.mailbox.folder("armen"))
+
+    await eventually(arrived)
+    opened = await am.mailbox.open("armen", sent.id)
+    assert isinstance(opened.message, Mail)
+    assert opened.message.attachments[0].content == PHOTO
+    assert opened.origin == "remote"
+
+    async def receipted() -> bool:
+        return [d.status for d in await ge.mailbox.deliveries(sent.id)] == ["delivered"]
+
+    await eventually(receipted)
+    [delivery] = await ge.mailbox.deliveries(sent.id)
+    assert delivery.receipt_id is not None and len(delivery.digest or "") == 64
+    assert [i.message.id for i in await ge.mailbox.folder("nino", "sent")] == [sent.id]
+
+
+async def test_local_mail_and_group_delivery_skip_the_transport(network: Network) -> None:
+    ge = await network.add("ge")
+    for name in ("nino", "giorgi", "tamar"):
+        await add_user(ge, name)
+    async with ge.db.transaction() as tx:
+        await tx.users.add_group("analysts")
+        await tx.users.add_member("analysts", "giorgi")
+        await tx.users.add_member("analysts", "tamar")
+    sent = await ge.submit(mail("nino@ge", "analysts@ge"))
+    for owner in ("giorgi", "tamar"):
+        assert [i.message.id for i in await ge.mailbox.folder(owner)] == [sent.id]
+    assert [d.status for d in await ge.mailbox.deliveries(sent.id)] == ["delivered"]
+    async with ge.db.transaction() as tx:
+        assert await tx.outbox.backlog() == {}
+
+
+async def test_mail_to_deactivated_local_user_returns_non_delivery_notice(network: Network) -> None:
+    ge = await network.add("ge")
+    await add_user(ge, "nino")
+    await add_user(ge, "levan")
+    await ge.accounts.deactivate("levan")
+    sent = await ge.submit(mail("nino@ge", "levan@ge", subject="Border report"))
+    [delivery] = await ge.mailbox.deliveries(sent.id)
+    assert delivery.status == "failed" and "deactivated" in (delivery.reason or "")
+    assert await ge.mailbox.folder("levan") == []
+    [notice] = await ge.mailbox.folder("nino")
+    assert notice.message.subject == "Undeliverable: Border report"
+    assert notice.message.sender == "postmaster@ge"
+
+
+async def test_mail_to_deactivated_remote_user_comes_back_as_notice(network: Network) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    await add_user(am, "ani")
+    await am.accounts.deactivate("armen")
+    sent = await ge.submit(mail("nino@ge", "armen@am", "ani@am", "nobody@am"))
+
+    async def all_answered() -> bool:
+        return all(d.status != "pending" for d in await ge.mailbox.deliveries(sent.id))
+
+    await eventually(all_answered)
+    outcome = {d.address: (d.status, d.reason) for d in await ge.mailbox.deliveries(sent.id)}
+    assert outcome["ani@am"] == ("delivered", None)
+    assert outcome["armen@am"] == ("failed", "the recipient's account is deactivated")
+    assert outcome["nobody@am"] == ("failed", "no such recipient at this node")
+    [notice] = await ge.mailbox.folder("nino")
+    opened = await ge.mailbox.open("nino", notice.message.id)
+    assert isinstance(opened.message, Mail)
+    assert "armen@am" in opened.message.body and "nobody@am" in opened.message.body
+    assert "ani@am" not in opened.message.body
+    assert await am.mailbox.folder("armen") == []
+
+
+async def test_deactivated_user_cannot_send(network: Network) -> None:
+    ge = await network.add("ge")
+    await add_user(ge, "nino")
+    await ge.accounts.deactivate("nino")
+    with pytest.raises(PermissionDenied, match="deactivated"):
+        await ge.submit(mail("nino@ge", "someone@am"))
+
+
+async def test_mail_to_a_node_that_is_no_partner_is_refused_at_once(network: Network) -> None:
+    ge = await network.add("ge")
+    await add_user(ge, "nino")
+    with pytest.raises(AddressError, match="no partner node 'ua' in the trust store"):
+        await ge.submit(mail("nino@ge", "olena@ua"))
+    assert await ge.mailbox.folder("nino", "sent") == []
+
+
+async def test_message_over_the_size_limit_is_refused_with_the_limit(network: Network) -> None:
+    ge = await network.add("ge", max_message_bytes=2**16)
+    await add_user(ge, "nino")
+    big = Attachment.from_bytes("scan.pdf", b"%" * 2**16)
+    with pytest.raises(HubError, match=r"limit is 0.1 MiB \(ICOMM_MAX_MESSAGE_BYTES\)"):
+        await ge.submit(mail("nino@ge", "levan@ge", attachments=[big]))
+
+
+async def test_unknown_sender_and_foreign_sender_are_refused(network: Network) -> None:
+    ge = await network.add("ge")
+    with pytest.raises(AddressError, match="no user 'ghost'"):
+        await ge.submit(mail("ghost@ge", "someone@am"))
+    with pytest.raises(PermissionDenied, match="not an address of this node"):
+        await ge.submit(mail("armen@am", "someone@ge"))
+
+
+async def test_bundle_of_many_messages_each_delivered_once(network: Network) -> None:
+    ge = await network.add("ge", run=False, bundle_size=16)
+    am = await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    ids = {(await ge.submit(mail("nino@ge", "armen@am", subject=f"m{i}"))).id for i in range(40)}
+    ge.run()
+
+    async def all_arrived() -> bool:
+        return len(await am.mailbox.folder("armen", limit=100)) == 40
+
+    await eventually(all_arrived)
+    assert {i.message.id for i in await am.mailbox.folder("armen", limit=100)} == ids
+    async with am.db.transaction() as tx:
+        envelopes = [e async for e in tx.envelopes.stream() if e.direction == "in"]
+    assert sorted(len(e.message_ids) for e in envelopes) == [8, 16, 16]
+
+
+async def test_submit_many_stores_all_or_nothing(network: Network) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    with pytest.raises(AddressError, match="no partner node 'ua'"):
+        await ge.submit_many([mail("nino@ge", "armen@am"), mail("nino@ge", "olena@ua")])
+    assert await ge.mailbox.folder("nino", "sent") == []
+    sent = await ge.submit_many([mail("nino@ge", "armen@am", subject=f"s{i}") for i in range(3)])
+
+    async def arrived() -> bool:
+        return len(await am.mailbox.folder("armen")) == 3
+
+    await eventually(arrived)
+    assert {i.message.id for i in await am.mailbox.folder("armen")} == {m.id for m in sent}

@@ -1,0 +1,73 @@
+"""The dispatcher after a crash between sealing and the transport's confirmation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from nodes import Network, add_user, eventually
+from sqlalchemy import update
+
+from hub.node import Node
+from message_schemas import Attachment, Mail
+from storage.models import Envelope
+
+
+async def sealed_but_unconfirmed(network: Network) -> tuple[Node, Node, str, str]:
+    """ge sealed a mail for am and stopped before publishing it."""
+    ge, am = await network.add("ge", run=False), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
+    [(_, envelope_id, _)] = await ge.dispatcher._seal_batch()
+    return ge, am, mail.id, envelope_id
+
+
+async def arrived_once(am: Node, message_id: str) -> None:
+    async def arrived() -> bool:
+        return await am.mailbox.folder("armen") != []
+
+    await eventually(arrived)
+    assert [i.message.id for i in await am.mailbox.folder("armen")] == [message_id]
+
+
+async def test_recent_unconfirmed_envelope_is_published_again_byte_for_byte(
+    network: Network,
+) -> None:
+    ge, am, message_id, envelope_id = await sealed_but_unconfirmed(network)
+    ge.run()
+    await arrived_once(am, message_id)
+    async with am.db.transaction() as tx:
+        received = await tx.envelopes.get(envelope_id)
+    async with ge.db.transaction() as tx:
+        assert (await tx.envelopes.get(envelope_id)).raw == received.raw
+
+
+async def test_stale_unconfirmed_envelope_is_sealed_afresh(network: Network) -> None:
+    ge, am, message_id, envelope_id = await sealed_but_unconfirmed(network)
+    async with ge.db.transaction() as tx:
+        await tx.session.execute(
+            update(Envelope)
+            .where(Envelope.id == envelope_id)
+            .values(created_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    ge.run()
+    await arrived_once(am, message_id)
+    async with am.db.transaction() as tx:
+        [received] = [e async for e in tx.envelopes.stream() if e.direction == "in"]
+        assert received.id != envelope_id
+        assert await tx.quarantine.count() == 0
+
+
+async def test_bundles_close_at_the_byte_limit(network: Network) -> None:
+    ge, am = await network.add("ge", run=False), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    scan = Attachment.from_bytes("scan.tiff", bytes(2 * 2**20))  # 2.7 MiB as base64 JSON
+    for i in range(5):
+        await ge.submit(
+            Mail(sender="nino@ge", to=["armen@am"], subject=f"{i}", body="", attachments=[scan])
+        )
+    sealed = await ge.dispatcher._seal_batch()
+    async with ge.db.transaction() as tx:
+        sizes = [len((await tx.envelopes.get(eid)).message_ids) for _, eid, _ in sealed]
+    assert sizes == [2, 2, 1]  # a third 2.7 MiB message would pass the 8 MiB bundle limit

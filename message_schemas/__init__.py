@@ -7,6 +7,18 @@ Serialisation of messages in the project goes through this package only:
 from message_schemas.address import Address, NodeId, node_of, parse_address
 from message_schemas.alert import Alert
 from message_schemas.base import MessageBase
+from message_schemas.case_records import (
+    NOMINAL,
+    Commodity,
+    Company,
+    Conveyance,
+    IdentityDocument,
+    PartyLink,
+    Photo,
+    Route,
+    Seizure,
+    Suspect,
+)
 from message_schemas.cases import CaseShare, CenCommodity, CenOffender, CenSeizure, SharedCase
 from message_schemas.codec import dump_message, parse_message
 from message_schemas.envelope_header import EnvelopeHeader, HeaderEntry
@@ -20,6 +32,7 @@ from message_schemas.vocabulary import HandlingCode
 
 __all__ = [
     "MESSAGE_TYPES",
+    "NOMINAL",
     "Address",
     "Alert",
     "Attachment",
@@ -27,18 +40,27 @@ __all__ = [
     "CenCommodity",
     "CenOffender",
     "CenSeizure",
+    "Commodity",
+    "Company",
+    "Conveyance",
     "EnvelopeHeader",
     "HandlingCode",
     "HeaderEntry",
+    "IdentityDocument",
     "KeysAnnounce",
     "Mail",
     "Message",
     "MessageBase",
     "NodeId",
+    "PartyLink",
+    "Photo",
     "Receipt",
     "RecipientResult",
+    "Route",
     "SchemaError",
+    "Seizure",
     "SharedCase",
+    "Suspect",
     "dump_message",
     "export_json_schemas",
     "node_of",

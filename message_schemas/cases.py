@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic_core import PydanticCustomError
 
 from message_schemas.address import NodeId
 from message_schemas.base import MessageBase
-from message_schemas.fields import CountryCode, CurrencyCode
+from message_schemas.case_records import (
+    Code,
+    Company,
+    OfficeCode,
+    RecordRef,
+    Seizure,
+    Suspect,
+    check_value_has_currency,
+)
+from message_schemas.fields import CountryCode, CurrencyCode, UtcDatetime
 from message_schemas.vocabulary import (
     AgeBand,
     CommodityCategory,
@@ -22,21 +30,19 @@ from message_schemas.vocabulary import (
     PlaceKind,
 )
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-"""A short label or code, not a narrative: CEN fields carry no free text."""
-
 
 class SharedCase(BaseModel):
-    """A validated case with its persons and companies, as a partner node receives it."""
+    """A validated case with the suspects and companies it links to, as a partner receives it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    case_number: Annotated[str, StringConstraints(min_length=1)]
-    kind: Literal["seizure", "suspect", "company"]
+    ref: RecordRef = Field(description="the case's reference at its origin node")
     origin_node: NodeId
-    record: dict[str, Any]
-    persons: list[dict[str, Any]] = Field(default_factory=list)
-    companies: list[dict[str, Any]] = Field(default_factory=list)
+    revision: int = Field(ge=1)
+    validated_at: UtcDatetime
+    seizure: Seizure
+    suspects: dict[RecordRef, Suspect] = Field(default_factory=dict)
+    companies: dict[RecordRef, Company] = Field(default_factory=dict)
 
 
 class CaseShare(MessageBase):
@@ -53,16 +59,15 @@ class CenCommodity(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     category: CommodityCategory
-    description: ShortText = Field(examples=["cocaine hydrochloride"])
+    type: Code = Field(examples=["cocaine"], description="a commodity type code, not free text")
     quantity: Decimal = Field(gt=0)
-    unit: ShortText = Field(examples=["kg", "pieces", "litres"])
+    unit: Code = Field(examples=["kg", "pieces", "l"])
     value: Decimal | None = Field(default=None, ge=0)
     currency: CurrencyCode | None = None
 
     @model_validator(mode="after")
     def _value_has_currency(self) -> Self:
-        if self.value is not None and self.currency is None:
-            raise PydanticCustomError("currency_missing", "a value needs its currency")
+        check_value_has_currency(self.value, self.currency)
         return self
 
 
@@ -79,23 +84,26 @@ class CenOffender(BaseModel):
 class CenSeizure(MessageBase):
     """The non-nominal projection of a validated seizure, for the WCO's global CEN database.
 
-    An allow-list: nothing that identifies a person or a company, and no free text.
+    An allow-list: nothing that identifies a person or a company, and no free text: every
+    text field is a code (lowercase identifier) or a country, currency or office code.
+    A later revision of the same ``seizure_ref`` supersedes the earlier ones.
     """
 
     type: Literal["cen.seizure"] = "cen.seizure"
-    seizure_ref: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
-        description="an opaque reference, stable across revisions", examples=["ge:7f3a9c"]
+    seizure_ref: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{2,16}:[0-9a-f]{32}$")] = Field(
+        description="the origin node and an opaque reference, stable across revisions",
+        examples=["ge:7f3a9c0d1e2f3a4b5c6d7e8f9a0b1c2d"],
     )
     revision: int = Field(ge=1)
     seizure_date: date
-    office: ShortText = Field(description="the customs office's code or name")
+    office: OfficeCode = Field(description="the customs office's code")
     place_kind: PlaceKind
     direction: Direction
     commodities: list[CenCommodity] = Field(min_length=1)
-    detection_method: ShortText | None = None
-    concealment_method: ShortText | None = None
+    detection_method: Code | None = None
+    concealment_method: Code | None = None
     conveyance_mode: ConveyanceMode | None = None
-    conveyance_type: ShortText | None = None
+    conveyance_type: Code | None = None
     departure_country: CountryCode | None = None
     destination_country: CountryCode | None = None
     transit_countries: list[CountryCode] = Field(default_factory=list)

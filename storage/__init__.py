@@ -4,8 +4,9 @@ SQLAlchemy is used only inside this package; the hub works through
 :class:`Database` and the repositories of a :class:`Store`.
 """
 
+import storage.cases.tables  # noqa: F401  (the case stores' tables join the metadata)
 from storage.blobs import BlobStore
-from storage.database import Database
+from storage.database import Database, UnitOfWork
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
 from storage.mailbox import AttachmentMeta, FolderItem
 from storage.models import Delivery as StoredDelivery
@@ -30,4 +31,5 @@ __all__ = [
     "StoredOutboxItem",
     "StoredQuarantineItem",
     "StoredUser",
+    "UnitOfWork",
 ]

@@ -18,9 +18,9 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -40,6 +40,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 RECONNECT_SECONDS = 30.0
 RECONNECT_POLL = 0.25
 log = logging.getLogger(__name__)
+
+
+class UnitOfWork(Protocol):
+    def __init__(self, session: AsyncSession) -> None: ...
+
+
+U = TypeVar("U", bound=UnitOfWork)
 
 
 def _lost_server(exc: BaseException) -> bool:
@@ -102,14 +109,18 @@ class Database:
         """The URL without its password, for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Store]:
+    def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A unit of work: everything done through the store commits or rolls back together."""
+        return self.unit(Store)
+
+    @asynccontextmanager
+    async def unit(self, repositories: type[U]) -> AsyncIterator[U]:
+        """A transaction through another set of repositories (the case stores' own)."""
         if self._server_lost:
             await self._wait_for_server()
         try:
             async with self._sessions() as session, session.begin():
-                yield Store(session)
+                yield repositories(session)
         except Exception as exc:
             if _lost_server(exc):
                 self._server_lost = True

@@ -22,16 +22,20 @@ from message_schemas import (
     CenCommodity,
     CenOffender,
     CenSeizure,
+    Commodity,
     EnvelopeHeader,
     HandlingCode,
     HeaderEntry,
     KeysAnnounce,
     Mail,
     MessageBase,
+    PartyLink,
     Receipt,
     RecipientResult,
     SchemaError,
+    Seizure,
     SharedCase,
+    Suspect,
     dump_message,
     export_json_schemas,
     node_of,
@@ -82,18 +86,23 @@ def one_of_each() -> list[MessageBase]:
             to=["cases@am"],
             handling_code=HandlingCode.H1,
             case=SharedCase(
-                case_number="GE-2024-0042",
-                kind="seizure",
+                ref="c" * 32,
                 origin_node="ge",
-                record={"seized_on": "2024-04-30", "notes": None, "weights": [1.5, 2]},
-                persons=[{"name": "A. Person", "date_of_birth": "1980-01-01"}],
-                companies=[{"name": "Example LLC"}],
+                revision=1,
+                validated_at=NOW,
+                seizure=Seizure(
+                    case_number="GE-2024-0042",
+                    occurred_at=NOW,
+                    commodities=[Commodity(category="drugs", quantity=Decimal("1.5"), unit="kg")],
+                    suspects=[PartyLink(ref="d" * 32, role="courier")],
+                ),
+                suspects={"d" * 32: Suspect(surname="Person", date_of_birth=date(1980, 1, 1))},
             ),
         ),
         CenSeizure(
             sender="cases@ge",
             to=["cen@wco"],
-            seizure_ref="ge:7f3a9c",
+            seizure_ref="ge:" + "7f3a9c" * 5 + "00",
             revision=2,
             seizure_date=date(2024, 4, 30),
             office="GE-SARPI",
@@ -102,15 +111,15 @@ def one_of_each() -> list[MessageBase]:
             commodities=[
                 CenCommodity(
                     category="drugs",
-                    description="cocaine hydrochloride",
+                    type="cocaine",
                     quantity=Decimal("12.500"),
                     unit="kg",
                     value=Decimal("450000"),
                     currency="EUR",
                 )
             ],
-            detection_method="x-ray",
-            concealment_method="false floor",
+            detection_method="x_ray",
+            concealment_method="vehicle_hidden_compartment",
             conveyance_mode="road",
             conveyance_type="truck",
             departure_country="TR",
@@ -346,7 +355,7 @@ def test_cen_seizure_refuses_narratives_and_unknown_vocabulary() -> None:
 def test_a_commodity_value_needs_its_currency() -> None:
     with pytest.raises(ValueError, match="a value needs its currency"):
         CenCommodity(
-            category="tobacco", description="cigarettes", quantity=10, unit="pieces", value=5
+            category="tobacco", type="cigarettes", quantity=10, unit="sticks", value=5
         )
 
 

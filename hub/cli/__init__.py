@@ -6,7 +6,19 @@ import logging
 
 import typer
 
-from hub.cli import deadletters, demo, groups, keys, mailcmd, records, schemas, serve, status, users
+from hub.cli import (
+    deadletters,
+    demo,
+    groups,
+    keys,
+    mailcmd,
+    records,
+    reference,
+    schemas,
+    serve,
+    status,
+    users,
+)
 
 app = typer.Typer(
     name="icomm",
@@ -25,6 +37,7 @@ app.add_typer(mailcmd.app, name="mail")
 app.add_typer(records.quarantine, name="quarantine")
 app.add_typer(records.envelopes, name="envelopes")
 app.add_typer(deadletters.app, name="dead-letters")
+app.add_typer(reference.app, name="reference")
 
 
 def main() -> None:

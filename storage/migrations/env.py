@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import storage.cases.tables  # noqa: F401  (the case tables too)
 from storage.models import Base
 
 config = context.config

@@ -1,0 +1,24 @@
+"""The case stores' tables and repositories (used by ``adapters``, never by the hub)."""
+
+from storage.cases.repository import (
+    CaseTables,
+    CommodityIndex,
+    FeedRepository,
+    PartyRepository,
+    SeizureFilter,
+    SeizureRepository,
+)
+from storage.cases.tables import FeedRow, PartyRow, SeizureRow, TransitionRow
+
+__all__ = [
+    "CaseTables",
+    "CommodityIndex",
+    "FeedRepository",
+    "FeedRow",
+    "PartyRepository",
+    "PartyRow",
+    "SeizureFilter",
+    "SeizureRepository",
+    "SeizureRow",
+    "TransitionRow",
+]

@@ -1,0 +1,360 @@
+"""What the case stores may do to their tables inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.cases.tables import (
+    CommodityRow,
+    FeedRow,
+    LinkRow,
+    PartyKeyRow,
+    PartyRow,
+    SeizureRow,
+    ShareRow,
+    TransitionRow,
+    TransmissionRow,
+)
+from storage.errors import NotFound
+
+STREAM_BATCH = 1000
+KEY_END = "\U0010ffff"  # sorts after every key: [key, key + KEY_END) is "starts with key"
+
+
+@dataclass(frozen=True)
+class CommodityIndex:
+    category: str | None
+    type: str | None
+    quantity: Decimal | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class SeizureFilter:
+    """Which seizures to list or export; ``None`` means any."""
+
+    since: date | None = None
+    until: date | None = None
+    category: str | None = None
+    place_kind: str | None = None
+    status: str | None = None
+    foreign: bool | None = None
+
+
+class SeizureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: SeizureRow, commodities: Sequence[CommodityIndex]) -> SeizureRow:
+        self.session.add(row)
+        await self.session.flush()
+        await self._index(row, commodities)
+        return row
+
+    async def update(self, row: SeizureRow, commodities: Sequence[CommodityIndex]) -> SeizureRow:
+        row.updated_at = datetime.now(UTC)
+        await self.session.execute(delete(CommodityRow).where(CommodityRow.seizure_id == row.id))
+        await self._index(row, commodities)
+        return row
+
+    async def _index(self, row: SeizureRow, commodities: Sequence[CommodityIndex]) -> None:
+        self.session.add_all(
+            CommodityRow(seizure_id=row.id, position=i, **vars(c))
+            for i, c in enumerate(commodities)
+        )
+        await self.session.flush()
+
+    async def find(self, ref: str, origin_node: str | None = None) -> SeizureRow | None:
+        query = select(SeizureRow).where(SeizureRow.ref == ref)
+        if origin_node is not None:
+            query = query.where(SeizureRow.origin_node == origin_node)
+        return (await self.session.scalars(query.limit(1))).first()
+
+    async def get(self, ref: str) -> SeizureRow:
+        row = await self.find(ref)
+        if row is None:
+            raise NotFound(f"no case {ref!r} at this node")
+        return row
+
+    async def by_case_number(self, case_number: str) -> Sequence[SeizureRow]:
+        query = select(SeizureRow).where(SeizureRow.case_number == case_number)
+        return (await self.session.scalars(query)).all()
+
+    def _filtered(self, where: SeizureFilter) -> Select[tuple[SeizureRow]]:
+        query = select(SeizureRow)
+        if where.since is not None:
+            query = query.where(SeizureRow.occurred_on >= where.since)
+        if where.until is not None:
+            query = query.where(SeizureRow.occurred_on <= where.until)
+        if where.place_kind is not None:
+            query = query.where(SeizureRow.place_kind == where.place_kind)
+        if where.status is not None:
+            query = query.where(SeizureRow.status == where.status)
+        if where.foreign is not None:
+            query = query.where(SeizureRow.foreign == where.foreign)
+        if where.category is not None:
+            query = query.where(
+                SeizureRow.id.in_(
+                    select(CommodityRow.seizure_id).where(CommodityRow.category == where.category)
+                )
+            )
+        return query
+
+    async def list(
+        self, where: SeizureFilter, *, limit: int = 100, offset: int = 0
+    ) -> Sequence[SeizureRow]:
+        query = self._filtered(where).order_by(SeizureRow.id.desc()).limit(limit).offset(offset)
+        return (await self.session.scalars(query)).all()
+
+    async def count(self, where: SeizureFilter) -> int:
+        subquery = self._filtered(where).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(subquery)) or 0)
+
+    async def stream(self, where: SeizureFilter) -> AsyncIterator[SeizureRow]:
+        """Every matching case in id order, fetched in batches (never all in memory)."""
+        query = self._filtered(where).order_by(SeizureRow.id)
+        result = await self.session.stream_scalars(
+            query.execution_options(yield_per=STREAM_BATCH)
+        )
+        async for row in result:
+            yield row
+
+    async def record_transition(
+        self,
+        row: SeizureRow,
+        to_status: str,
+        actor: str,
+        reasons: Sequence[str] = (),
+        *,
+        created: bool = False,
+    ) -> TransitionRow:
+        """Move the case to ``to_status`` and keep the step (``created``: its first one)."""
+        step = TransitionRow(
+            seizure_id=row.id,
+            from_status=None if created else row.status,
+            to_status=to_status,
+            actor=actor,
+            reasons=list(reasons),
+        )
+        row.status = to_status
+        row.updated_at = datetime.now(UTC)
+        self.session.add(step)
+        await self.session.flush()
+        return step
+
+    async def history(self, row: SeizureRow) -> Sequence[TransitionRow]:
+        query = (
+            select(TransitionRow)
+            .where(TransitionRow.seizure_id == row.id)
+            .order_by(TransitionRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def link(self, row: SeizureRow, links: Sequence[tuple[PartyRow, str | None]]) -> None:
+        await self.session.execute(delete(LinkRow).where(LinkRow.seizure_id == row.id))
+        self.session.add_all(
+            LinkRow(seizure_id=row.id, party_id=party.id, role=role) for party, role in links
+        )
+        await self.session.flush()
+
+    async def cases_of(self, party: PartyRow) -> Sequence[tuple[SeizureRow, str | None]]:
+        query = (
+            select(SeizureRow, LinkRow.role)
+            .join(LinkRow, LinkRow.seizure_id == SeizureRow.id)
+            .where(LinkRow.party_id == party.id)
+            .order_by(SeizureRow.id)
+        )
+        return [(seizure, role) for seizure, role in (await self.session.execute(query)).all()]
+
+    async def untransmitted(self) -> Sequence[SeizureRow]:
+        """Validated cases of this node whose current revision has not gone to the CEN."""
+        sent = select(TransmissionRow.id).where(
+            TransmissionRow.seizure_id == SeizureRow.id,
+            TransmissionRow.revision == SeizureRow.revision,
+        )
+        query = (
+            select(SeizureRow)
+            .where(SeizureRow.status == "validated", ~SeizureRow.foreign, ~sent.exists())
+            .order_by(SeizureRow.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def record_transmission(self, row: SeizureRow, message_id: str) -> None:
+        self.session.add(
+            TransmissionRow(seizure_id=row.id, revision=row.revision, message_id=message_id)
+        )
+        await self.session.flush()
+
+    async def transmissions(self, row: SeizureRow) -> Sequence[TransmissionRow]:
+        query = select(TransmissionRow).where(TransmissionRow.seizure_id == row.id)
+        return (await self.session.scalars(query.order_by(TransmissionRow.id))).all()
+
+    async def record_share(
+        self, row: SeizureRow, node: str, handling_code: str, message_id: str, actor: str
+    ) -> None:
+        self.session.add(
+            ShareRow(
+                seizure_id=row.id,
+                node=node,
+                handling_code=handling_code,
+                message_id=message_id,
+                actor=actor,
+            )
+        )
+        await self.session.flush()
+
+    async def shares(self, row: SeizureRow) -> Sequence[ShareRow]:
+        query = select(ShareRow).where(ShareRow.seizure_id == row.id).order_by(ShareRow.id)
+        return (await self.session.scalars(query)).all()
+
+
+class PartyRepository:
+    """Suspects and companies, with their search keys."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: PartyRow, names: Sequence[str], ids: Sequence[str]) -> PartyRow:
+        self.session.add(row)
+        await self.session.flush()
+        await self._index(row, names, ids)
+        return row
+
+    async def update(self, row: PartyRow, names: Sequence[str], ids: Sequence[str]) -> PartyRow:
+        row.updated_at = datetime.now(UTC)
+        await self.session.execute(delete(PartyKeyRow).where(PartyKeyRow.party_id == row.id))
+        await self._index(row, names, ids)
+        return row
+
+    async def _index(self, row: PartyRow, names: Sequence[str], ids: Sequence[str]) -> None:
+        keys = {("name", key) for key in names if key} | {("id", key) for key in ids if key}
+        self.session.add_all(PartyKeyRow(party_id=row.id, kind=k, key=v) for k, v in keys)
+        await self.session.flush()
+
+    async def find(self, kind: str, ref: str, origin_node: str | None = None) -> PartyRow | None:
+        query = select(PartyRow).where(PartyRow.kind == kind, PartyRow.ref == ref)
+        if origin_node is not None:
+            query = query.where(PartyRow.origin_node == origin_node)
+        return (await self.session.scalars(query.limit(1))).first()
+
+    async def get(self, kind: str, ref: str) -> PartyRow:
+        row = await self.find(kind, ref)
+        if row is None:
+            raise NotFound(f"no {kind} {ref!r} at this node")
+        return row
+
+    async def search(
+        self,
+        kind: str,
+        *,
+        name_tokens: Sequence[str] = (),
+        identifier: str | None = None,
+        limit: int = 50,
+    ) -> Sequence[PartyRow]:
+        """Parties every token of which starts some word of a name, and/or with that identifier."""
+        query = select(PartyRow).where(PartyRow.kind == kind)
+        for token in name_tokens:
+            query = query.where(PartyRow.id.in_(self._keyed("name", token, prefix=True)))
+        if identifier is not None:
+            query = query.where(PartyRow.id.in_(self._keyed("id", identifier, prefix=False)))
+        return (await self.session.scalars(query.order_by(PartyRow.id).limit(limit))).all()
+
+    @staticmethod
+    def _keyed(kind: str, key: str, *, prefix: bool) -> Select[tuple[int]]:
+        query = select(PartyKeyRow.party_id).where(PartyKeyRow.kind == kind)
+        if prefix:
+            return query.where(PartyKeyRow.key >= key, PartyKeyRow.key < key + KEY_END)
+        return query.where(PartyKeyRow.key == key)
+
+    async def stream(self, kind: str, foreign: bool | None = None) -> AsyncIterator[PartyRow]:
+        query = select(PartyRow).where(PartyRow.kind == kind).order_by(PartyRow.id)
+        if foreign is not None:
+            query = query.where(PartyRow.foreign == foreign)
+        result = await self.session.stream_scalars(
+            query.execution_options(yield_per=STREAM_BATCH)
+        )
+        async for row in result:
+            yield row
+
+
+class FeedRepository:
+    """The global CEN's intake at the WCO's node: the newest revision of each seizure."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def file(
+        self,
+        seizure_ref: str,
+        origin_node: str,
+        revision: int,
+        message_id: str,
+        seizure_date: date,
+        record: dict[str, Any],
+    ) -> str:
+        """Keep the record unless a newer revision is held: ``new``, ``superseded`` or ``stale``."""
+        held = await self.session.scalar(select(FeedRow).where(FeedRow.seizure_ref == seizure_ref))
+        if held is None:
+            self.session.add(
+                FeedRow(
+                    seizure_ref=seizure_ref,
+                    origin_node=origin_node,
+                    revision=revision,
+                    message_id=message_id,
+                    seizure_date=seizure_date,
+                    record=record,
+                )
+            )
+            await self.session.flush()
+            return "new"
+        if held.revision >= revision:
+            return "stale"
+        held.revision, held.message_id, held.record = revision, message_id, record
+        held.seizure_date, held.received_at = seizure_date, datetime.now(UTC)
+        held.superseded += 1
+        await self.session.flush()
+        return "superseded"
+
+    def _filtered(self, since: date | None, until: date | None) -> Select[tuple[FeedRow]]:
+        query = select(FeedRow)
+        if since is not None:
+            query = query.where(FeedRow.seizure_date >= since)
+        if until is not None:
+            query = query.where(FeedRow.seizure_date <= until)
+        return query
+
+    async def list(
+        self, since: date | None = None, until: date | None = None, limit: int = 100
+    ) -> Sequence[FeedRow]:
+        query = self._filtered(since, until).order_by(FeedRow.id.desc()).limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count(FeedRow.id))) or 0)
+
+    async def stream(
+        self, since: date | None = None, until: date | None = None
+    ) -> AsyncIterator[FeedRow]:
+        query = self._filtered(since, until).order_by(FeedRow.id)
+        result = await self.session.stream_scalars(
+            query.execution_options(yield_per=STREAM_BATCH)
+        )
+        async for row in result:
+            yield row
+
+
+class CaseTables:
+    """The case stores' unit of work: their repositories sharing one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.seizures = SeizureRepository(session)
+        self.parties = PartyRepository(session)
+        self.feed = FeedRepository(session)

@@ -81,6 +81,14 @@ class Accounts:
                 raise HubError(str(exc)) from exc
             return _account(user)
 
+    async def get(self, username: str) -> Account:
+        """An active or deactivated user of this node (a service mailbox is not a user)."""
+        async with self.db.transaction() as tx:
+            user = await tx.users.find(username)
+        if user is None or user.role == "service":
+            raise AddressError(f"no user {username!r} at this node")
+        return _account(user)
+
     async def list_users(self) -> list[Account]:
         async with self.db.transaction() as tx:
             return [_account(user) for user in await tx.users.list()]

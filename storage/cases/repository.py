@@ -25,7 +25,6 @@ from storage.cases.tables import (
 from storage.errors import NotFound
 
 STREAM_BATCH = 1000
-KEY_END = "\U0010ffff"  # sorts after every key: [key, key + KEY_END) is "starts with key"
 
 
 @dataclass(frozen=True)
@@ -270,7 +269,7 @@ class PartyRepository:
     def _keyed(kind: str, key: str, *, prefix: bool) -> Select[tuple[int]]:
         query = select(PartyKeyRow.party_id).where(PartyKeyRow.kind == kind)
         if prefix:
-            return query.where(PartyKeyRow.key >= key, PartyKeyRow.key < key + KEY_END)
+            return query.where(PartyKeyRow.key.startswith(key, autoescape=True))
         return query.where(PartyKeyRow.key == key)
 
     async def stream(self, kind: str, foreign: bool | None = None) -> AsyncIterator[PartyRow]:

@@ -97,7 +97,11 @@ class Router:
         return accepted
 
     async def submit_many(self, messages: Sequence[Message]) -> list[Message]:
-        """Accept several messages in one transaction: all of them, or none (an import, a feed)."""
+        """Accept several messages in one transaction: all of them, or none (an import, a feed).
+
+        A message whose id is already stored here was accepted before and is left alone,
+        so an adapter that resubmits after a crash (with ids it derives) sends nothing twice.
+        """
         prepared = [self._prepare(message) for message in messages]
         queued = delivered_here = False
         async with self.db.transaction() as tx:
@@ -111,9 +115,10 @@ class Router:
                         f"no partner node {', '.join(map(repr, unknown))} in the trust store: "
                         "import its public keys first (icomm keys import NODE FILE)"
                     )
-                await tx.mailbox.add_message(
+                if not await tx.mailbox.add_message(
                     stored_form(message, "local"), self.store_attachments(message)
-                )
+                ):
+                    continue  # submitted before under this id: submitting is idempotent
                 await tx.mailbox.file(message.id, local, "sent")
                 remote: dict[str, list[str]] = {}
                 for address in message.to:

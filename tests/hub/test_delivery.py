@@ -163,3 +163,20 @@ async def test_submit_many_stores_all_or_nothing(network: Network) -> None:
 
     await eventually(arrived)
     assert {i.message.id for i in await am.mailbox.folder("armen")} == {m.id for m in sent}
+
+
+async def test_submitting_a_message_id_again_sends_nothing_twice(network: Network) -> None:
+    ge, am = await network.add("ge", run=False), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    first = mail("nino@ge", "armen@am", subject="once")
+    await ge.submit(first)
+    await ge.submit_many([first, mail("nino@ge", "armen@am", subject="new")])
+    async with ge.db.transaction() as tx:
+        assert len(await tx.outbox.pending(limit=10)) == 2
+    ge.run()
+
+    async def arrived() -> bool:
+        return len(await am.mailbox.folder("armen")) == 2
+
+    await eventually(arrived)

@@ -218,11 +218,11 @@ class CaseStore:
 
     async def get(self, ref: str) -> CaseView:
         async with self.unit() as tx:
-            return CaseView.of(await self._row(tx, ref))
+            return CaseView.of(await self.case_row(tx, ref))
 
     async def history(self, ref: str) -> list[TransitionRow]:
         async with self.unit() as tx:
-            return list(await tx.seizures.history(await self._row(tx, ref)))
+            return list(await tx.seizures.history(await self.case_row(tx, ref)))
 
     async def list(
         self, where: SeizureFilter | None = None, *, limit: int = 100, offset: int = 0
@@ -231,7 +231,8 @@ class CaseStore:
             rows = await tx.seizures.list(where or SeizureFilter(), limit=limit, offset=offset)
             return [CaseView.of(row) for row in rows]
 
-    async def _row(self, tx: CaseTables, ref: str) -> SeizureRow:
+    async def case_row(self, tx: CaseTables, ref: str) -> SeizureRow:
+        """The case ``ref``, or a clear error."""
         try:
             return await tx.seizures.get(ref)
         except NotFound as exc:
@@ -240,7 +241,7 @@ class CaseStore:
     async def _case(
         self, tx: CaseTables, ref: str, states: Sequence[str], action: str
     ) -> SeizureRow:
-        row = await self._row(tx, ref)
+        row = await self.case_row(tx, ref)
         if row.foreign:
             raise WrongState(
                 f"case {ref} is {row.origin_node}'s, shared with this node: it cannot {action} here"

@@ -18,6 +18,7 @@ from message_schemas.case_records import (
     Route,
     Seizure,
     Suspect,
+    record_document,
 )
 from message_schemas.cases import CaseShare, CenCommodity, CenOffender, CenSeizure, SharedCase
 from message_schemas.codec import dump_message, parse_message
@@ -66,4 +67,5 @@ __all__ = [
     "node_of",
     "parse_address",
     "parse_message",
+    "record_document",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -166,3 +166,8 @@ NOMINAL: dict[str, frozenset[str]] = {
 Nationality and gender of a suspect are non-nominal (with the age band computed from the
 date of birth); a company is nominal as a whole.
 """
+
+
+def record_document(record: BaseModel) -> dict[str, Any]:
+    """A record as the JSON document the case stores keep (and read back with ``model_validate``)."""
+    return record.model_dump(mode="json", exclude_none=True)

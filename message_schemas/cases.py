@@ -108,3 +108,11 @@ class CenSeizure(MessageBase):
     destination_country: CountryCode | None = None
     transit_countries: list[CountryCode] = Field(default_factory=list)
     offenders: list[CenOffender] = Field(default_factory=list)
+
+    def feed_record(self) -> dict[str, object]:
+        """What the global CEN keeps of it: the seizure's fields without the message's own."""
+        return self.model_dump(
+            mode="json",
+            exclude={"id", "type", "v", "sender", "to", "created"},
+            exclude_none=True,
+        )

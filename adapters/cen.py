@@ -1,0 +1,201 @@
+"""The CEN feed: the non-nominal projection of validated seizures, sent to the WCO with one click.
+
+At a national node, ``CenLink.transmit`` sends every validated seizure whose current revision
+has not gone yet, each as a ``cen.seizure`` message to ``cen@wco``. The projection is an
+allow-list (``project``): it copies only non-nominal fields, codes and countries, and turns
+a suspect into nationality, gender and an age band. Names, documents, addresses, plates,
+company identities, free text and photos are never read into it.
+
+Sending again is idempotent: a message's id is derived from the seizure and its revision,
+so a transmission interrupted after the hub took the messages sends nothing twice when it
+is run again. A corrected case (reopened and validated again) is a new revision, which the
+WCO's node files in place of the earlier one.
+
+At the WCO's node, ``CenIntake`` receives the ``cen@wco`` mailbox and keeps the newest
+revision of each seizure in its feed, which ``icomm cen feed`` lists and ``icomm export
+cen-feed`` extracts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import get_args
+
+from adapters.casestore import CaseStore
+from hub.accounts import Role
+from hub.node import Node
+from message_schemas import CenCommodity, CenOffender, CenSeizure, Message, Seizure, Suspect
+from message_schemas.vocabulary import AgeBand, ConveyanceMode, Gender
+from storage.cases import CaseTables, FeedRow, SeizureRow
+
+log = logging.getLogger(__name__)
+
+WCO_NODE = "wco"
+CEN_MAILBOX = "cen"
+CEN_ADDRESS = f"{CEN_MAILBOX}@{WCO_NODE}"
+CASES_MAILBOX = "cases"
+CHUNK = 500  # seizures per hub transaction
+
+AGE_BANDS: tuple[tuple[int, AgeBand], ...] = (
+    (18, "<18"),
+    (26, "18-25"),
+    (36, "26-35"),
+    (46, "36-45"),
+    (56, "46-55"),
+    (66, "56-65"),
+)
+
+
+def age_band(born: date | None, on: date) -> AgeBand:
+    """The age band of someone born on ``born`` at the date of the seizure."""
+    if born is None or born > on:
+        return "unknown"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return next((band for limit, band in AGE_BANDS if age < limit), ">65")
+
+
+def offender(suspect: Suspect, on: date) -> CenOffender:
+    gender = suspect.gender if suspect.gender in get_args(Gender) else "unknown"
+    return CenOffender(
+        nationality=suspect.nationality,
+        gender=gender,  # type: ignore[arg-type]
+        age_band=age_band(suspect.date_of_birth, on),
+    )
+
+
+def seizure_ref(node: str, case_ref: str) -> str:
+    """The reference the CEN knows a case by: the node and the case's random ref, nothing else."""
+    return f"{node}:{case_ref}"
+
+
+def message_id(ref: str, revision: int) -> str:
+    """The same seizure revision always travels under the same message id."""
+    return hashlib.sha256(f"cen.seizure:{ref}:{revision}".encode()).hexdigest()[:32]
+
+
+def project(
+    node: str, case_ref: str, revision: int, seizure: Seizure, suspects: Mapping[str, Suspect]
+) -> CenSeizure:
+    """The ``cen.seizure`` of a validated case: an allow-list of non-nominal fields."""
+    if seizure.occurred_at is None or not seizure.commodities:
+        raise ValueError(f"case {case_ref} is incomplete: it cannot have been validated")
+    on = seizure.occurred_at.date()
+    conveyance = seizure.conveyance
+    mode = conveyance.mode if conveyance and conveyance.mode in get_args(ConveyanceMode) else None
+    ref = seizure_ref(node, case_ref)
+    return CenSeizure(
+        id=message_id(ref, revision),
+        sender=f"{CASES_MAILBOX}@{node}",
+        to=[CEN_ADDRESS],
+        seizure_ref=ref,
+        revision=revision,
+        seizure_date=on,
+        office=seizure.office,
+        place_kind=seizure.place_kind,
+        direction=seizure.direction,
+        commodities=[
+            CenCommodity(
+                category=c.category,
+                type=c.type,
+                quantity=c.quantity,
+                unit=c.unit,
+                value=c.value,
+                currency=c.currency if c.value is not None else None,
+            )
+            for c in seizure.commodities
+        ],
+        detection_method=seizure.detection_method,
+        concealment_method=seizure.concealment_method,
+        conveyance_mode=mode,
+        conveyance_type=conveyance.type if conveyance else None,
+        departure_country=seizure.route.departure,
+        destination_country=seizure.route.destination,
+        transit_countries=seizure.route.transit,
+        offenders=[
+            offender(suspects[link.ref], on) for link in seizure.suspects if link.ref in suspects
+        ],
+    )  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Transmission:
+    case_ref: str
+    case_number: str | None
+    revision: int
+    message: CenSeizure
+
+
+class CenLink:
+    """A national node's side: what will go to the CEN, and the one-click transmission."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+        self.node: Node = store.node
+
+    async def pending(self) -> list[Transmission]:
+        """Every validated seizure whose current revision has not gone, as it would go."""
+        async with self.store.unit() as tx:
+            return [await self._projected(tx, row) for row in await tx.seizures.untransmitted()]
+
+    async def transmit(self, username: str) -> list[Transmission]:
+        """Send what is pending to ``cen@wco`` (admins only); returns what was sent."""
+        await self.store.actor(username, [Role.ADMIN])
+        sent: list[Transmission] = []
+        pending = await self.pending()
+        for start in range(0, len(pending), CHUNK):
+            chunk = pending[start : start + CHUNK]
+            await self.node.submit_many([t.message for t in chunk])
+            async with self.store.unit() as tx:
+                for item in chunk:
+                    row = await tx.seizures.get(item.case_ref)
+                    await tx.seizures.record_transmission(row, item.message.id)
+            sent += chunk
+        return sent
+
+    async def _projected(self, tx: CaseTables, row: SeizureRow) -> Transmission:
+        seizure = Seizure.model_validate(row.record)
+        suspects = {}
+        for link in seizure.suspects:
+            party = await tx.parties.find("suspect", link.ref, self.node.id)
+            if party is not None:
+                suspects[link.ref] = Suspect.model_validate(party.record)
+        message = project(self.node.id, row.ref, row.revision, seizure, suspects)
+        return Transmission(row.ref, row.case_number, row.revision, message)
+
+
+class CenIntake:
+    """The WCO node's side: file each ``cen.seizure`` that reaches ``cen@wco``."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def attach(self) -> None:
+        await self.node.subscribe(CEN_MAILBOX, self.receive)
+
+    async def receive(self, message: Message) -> None:
+        if not isinstance(message, CenSeizure):
+            log.warning("cen@%s ignores a %s message (%s)", self.node.id, message.type, message.id)
+            return
+        origin = message.sender.rsplit("@", 1)[1]
+        if not message.seizure_ref.startswith(f"{origin}:"):
+            log.warning("cen.seizure %s from %s names another node's seizure", message.id, origin)
+            return
+        record = message.feed_record()
+        async with self.node.db.unit(CaseTables) as tx:
+            outcome = await tx.feed.file(
+                message.seizure_ref,
+                origin,
+                message.revision,
+                message.id,
+                message.seizure_date,
+                record,
+            )
+        log.info("cen feed: %s revision %s %s", message.seizure_ref, message.revision, outcome)
+
+    async def feed(self, limit: int = 100) -> Sequence[FeedRow]:
+        async with self.node.db.unit(CaseTables) as tx:
+            return await tx.feed.list(limit=limit)

@@ -49,7 +49,8 @@ def worker_main(settings: Settings, index: int) -> None:
 
 
 async def _serve(settings: Settings, index: int) -> None:
-    from hub.node import Node  # imported in the worker: the parent needs none of it
+    from adapters.attached import attach  # imported in the worker: the parent needs none
+    from hub.node import Node
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,6 +58,7 @@ async def _serve(settings: Settings, index: int) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with Node(settings) as node:
         dispatch = dispatches(settings, index)
+        await attach(node)
         node.run(dispatch=dispatch)
         log.info("worker %d of node %s up (pid %d, dispatcher %s)", index, node.id,
                  os.getpid(), "on" if dispatch else "off")  # fmt: skip

@@ -7,6 +7,7 @@ import logging
 import typer
 
 from hub.cli import (
+    cen,
     deadletters,
     demo,
     groups,
@@ -38,6 +39,7 @@ app.add_typer(records.quarantine, name="quarantine")
 app.add_typer(records.envelopes, name="envelopes")
 app.add_typer(deadletters.app, name="dead-letters")
 app.add_typer(reference.app, name="reference")
+app.add_typer(cen.app, name="cen")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from adapters.attached import attach
 from hub.cli.options import ConfigFile, DataDir, console, settings_from
 from hub.cli.session import with_node
 from hub.node import Node
@@ -64,6 +65,7 @@ def serve(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await attach(node)
         node.run()
         announce(node)
         await stop.wait()

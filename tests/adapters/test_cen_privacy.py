@@ -98,7 +98,7 @@ def leaks(data: bytes, markers: list[str]) -> list[str]:
 def test_the_cen_projection_carries_no_nominal_value(
     generated: tuple[dict[str, object], Suspect, Company, list[str]],
 ) -> None:
-    changes, suspect, company, markers = generated
+    changes, suspect, _company, markers = generated
     seizure = complete_seizure(
         **changes,
         suspects=[PartyLink(ref="a" * 32, role="driver")],

@@ -34,6 +34,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = icomm("demo", "--data-dir", str(root)).stdout
     assert "armen.petrosyan@am: delivered" in out
     assert "intact" in out
+    assert "validated, revision 1" in out and '"age_band": "46-55"' in out
+    assert "ბერიძე" not in out.split("cen@wco — feed record")[1]  # the name stayed home
     return root
 
 
@@ -61,14 +63,15 @@ def test_exported_envelopes_open_with_an_independent_jose_library(
         node: JWKSet.from_json(
             icomm("keys", "export", "--private", "--data-dir", str(demo_dir / node)).stdout
         )
-        for node in ("ge", "am")
+        for node in ("ge", "am", "wco")
     }
     public = {
         node: JWKSet.from_json(icomm("keys", "export", "--data-dir", str(demo_dir / node)).stdout)
-        for node in ("ge", "am")
+        for node in ("ge", "am", "wco")
     }
     files = sorted(tmp_path.glob("*.jwe.json"))
-    assert len(files) == 2  # the mail ge → am, and am's receipt back
+    # the mail ge → am and am's receipt back; the seizure ge → wco and wco's receipt back
+    assert len(files) == 4
     kinds = set()
     for file in files:
         raw = file.read_text()
@@ -93,4 +96,4 @@ def test_exported_envelopes_open_with_an_independent_jose_library(
             message = json.loads(jws.payload)
             assert message["from"].endswith(f"@{sender}")
             kinds.add(message["type"])
-    assert kinds == {"mail", "receipt"}
+    assert kinds == {"mail", "receipt", "cen.seizure"}

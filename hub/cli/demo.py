@@ -1,24 +1,38 @@
-"""``icomm demo``: three nodes on the embedded default, a mail and its receipt."""
+"""``icomm demo``: three nodes on the embedded default: a mail and its receipt, then a
+seizure recorded, validated and sent, non-nominal, to the WCO's global CEN."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.panel import Panel
 
+from adapters.attached import attach
 from hub.accounts import Role, generate_password
 from hub.cli.options import console, fail
 from hub.config import Settings, load_settings
 from hub.node import Node
 from keys import decrypt_envelope
-from message_schemas import Attachment, Mail
+from message_schemas import (
+    Attachment,
+    Commodity,
+    Conveyance,
+    Mail,
+    PartyLink,
+    Route,
+    Seizure,
+    Suspect,
+)
 
 NODES = ("ge", "am", "wco")
 TIMEOUT = 30.0
@@ -40,9 +54,84 @@ async def _wait_for(what: str, check: Callable[[], Awaitable[bool]]) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _ensure_user(node: Node, username: str, display: str) -> None:
+async def _ensure_user(node: Node, username: str, display: str, role: Role = Role.OFFICER) -> None:
     if username not in {a.username for a in await node.accounts.list_users()}:
-        await node.accounts.add(username, Role.OFFICER, generate_password(), display)
+        await node.accounts.add(username, role, generate_password(), display)
+
+
+def _demo_seizure(suspect_ref: str) -> Seizure:
+    return Seizure(
+        case_number=f"GE-DEMO-{datetime.now(UTC):%Y%m%d%H%M%S}",
+        occurred_at=datetime.now(UTC) - timedelta(hours=20),
+        office="GE-SARPI",
+        place_kind="land",
+        direction="import",
+        commodities=[
+            Commodity(
+                category="tobacco",
+                type="cigarettes",
+                description="in the trailer's false floor, behind pallets of tiles",
+                quantity=Decimal(12000),
+                unit="sticks",
+                value=Decimal(3600),
+                currency="GEL",
+            )
+        ],
+        detection_method="x_ray",
+        concealment_method="vehicle_hidden_compartment",
+        conveyance=Conveyance(mode="road", type="truck", identifier="TR 34 ABC 123"),
+        route=Route(departure="TR", transit=["GE"], destination="AM"),
+        suspects=[PartyLink(ref=suspect_ref, role="driver")],
+        source_evaluation="B",
+        information_evaluation="2",
+        narrative="The driver said the load was ceramic tiles only.",
+    )
+
+
+async def _cen_steps(ge: Node, wco: Node) -> None:
+    _step(6, "An officer records the seizure; an admin validates it")
+    await _ensure_user(ge, "giorgi.admin", "Giorgi (administrator)", Role.ADMIN)
+    national, global_cen = await attach(ge), await attach(wco)
+    suspect = await national.store.add_party(
+        "nino.beridze",
+        Suspect(
+            surname="ბერიძე",
+            given_names="ლევან",
+            nationality="GE",
+            gender="male",
+            date_of_birth=date(1979, 3, 14),
+        ),
+    )
+    case = await national.store.create("nino.beridze", _demo_seizure(suspect.ref))
+    await national.store.submit("nino.beridze", case.ref)
+    validated = await national.store.validate("giorgi.admin", case.ref)
+    console.print(
+        f"  case {validated.seizure.case_number}: {validated.status}, revision {validated.revision}"
+    )
+    found = await national.store.search("suspect", name="levan beridze")
+    console.print(f"  a search for 'levan beridze' finds {found[0].record.names[0]}")
+
+    _step(7, "One click sends its non-nominal part to the WCO's global CEN")
+    [sent] = await national.cen.transmit("giorgi.admin")
+    intake = global_cen.intake
+    if intake is None:
+        raise RuntimeError("the wco node keeps no CEN feed")
+
+    async def filed() -> bool:
+        return any(row.message_id == sent.message.id for row in await intake.feed(1000))
+
+    await _wait_for("the seizure to reach cen@wco", filed)
+    [row] = [row for row in await intake.feed(1000) if row.message_id == sent.message.id]
+    console.print(
+        Panel(
+            json.dumps(row.record, indent=2, ensure_ascii=False),
+            title=f"cen@wco — feed record {row.seizure_ref}",
+        )
+    )
+    console.print(
+        "  the case number, the names, the plate, the narrative and the concealment "
+        "description stayed in Georgia"
+    )
 
 
 async def run_demo(root: Path, base: Settings) -> None:
@@ -136,6 +225,7 @@ async def run_demo(root: Path, base: Settings) -> None:
             console.print(f"  {delivery.address}: [bold green]{delivery.status}[/bold green]")
             if delivery.status != "delivered":
                 raise RuntimeError(f"{delivery.address} was not delivered: {delivery.reason}")
+        await _cen_steps(ge, nodes["wco"])
         console.print(f"\n[bold]Done.[/bold] Each node's data is in {root}/<node id>.")
     finally:
         for node in reversed(nodes.values()):

@@ -7,16 +7,19 @@ import logging
 import typer
 
 from hub.cli import (
+    cases,
     cen,
     deadletters,
     demo,
     groups,
     keys,
     mailcmd,
+    parties,
     records,
     reference,
     schemas,
     serve,
+    sharing,
     status,
     users,
 )
@@ -40,6 +43,10 @@ app.add_typer(records.envelopes, name="envelopes")
 app.add_typer(deadletters.app, name="dead-letters")
 app.add_typer(reference.app, name="reference")
 app.add_typer(cen.app, name="cen")
+cases.cases_app.command("share")(sharing.share)
+app.add_typer(cases.cases_app, name="cases")
+app.add_typer(parties.suspects_app, name="suspects")
+app.add_typer(parties.companies_app, name="companies")
 
 
 def main() -> None:

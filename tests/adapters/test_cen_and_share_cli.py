@@ -1,4 +1,5 @@
-"""``icomm cen``: what will leave, the one-click transmission, and nothing sent twice."""
+"""``icomm cen``: what will leave, the one-click transmission, nothing sent twice;
+``icomm cases share``."""
 
 from __future__ import annotations
 
@@ -26,24 +27,31 @@ def icomm(data_dir: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def validated_case(data_dir: Path) -> None:
-    async def enter() -> None:
+def validated_case(data_dir: Path) -> str:
+    async def enter() -> str:
         async with Node(Settings(node="ge", data_dir=data_dir)) as node:
             store = CaseStore(node)
             case = await store.create("nino", complete_seizure(case_number="GE-2026-0777"))
             await store.submit("nino", case.ref)
             await store.validate("giorgi", case.ref)
+            return case.ref
 
-    asyncio.run(enter())
+    return asyncio.run(enter())
 
 
-def test_cen_pending_then_one_click_transmit_then_nothing_twice(tmp_path: Path) -> None:
+def national_node(tmp_path: Path, partner: str) -> Path:
+    """ge's data directory with an officer, an admin, and ``partner``'s keys trusted."""
     data = tmp_path / "ge"
     assert icomm(data, "users", "add", "nino", "--password", PASSWORD)[0] == 0
     assert icomm(data, "users", "add", "giorgi", "--role", "admin", "--password", PASSWORD)[0] == 0
-    wco_keys = tmp_path / "wco.jwks"
-    wco_keys.write_text(json.dumps(NodeKeyring.create(tmp_path / "wco", "wco").public_jwks()))
-    assert icomm(data, "keys", "import", "wco", str(wco_keys))[0] == 0
+    keys = tmp_path / f"{partner}.jwks"
+    keys.write_text(json.dumps(NodeKeyring.create(tmp_path / partner, partner).public_jwks()))
+    assert icomm(data, "keys", "import", partner, str(keys))[0] == 0
+    return data
+
+
+def test_cen_pending_then_one_click_transmit_then_nothing_twice(tmp_path: Path) -> None:
+    data = national_node(tmp_path, "wco")
     validated_case(data)
 
     code, out, _ = icomm(data, "cen", "pending")
@@ -61,3 +69,14 @@ def test_cen_pending_then_one_click_transmit_then_nothing_twice(tmp_path: Path) 
 def test_cen_feed_is_only_kept_at_the_wco_node(tmp_path: Path) -> None:
     code, _, err = icomm(tmp_path / "ge", "cen", "feed")
     assert code == 1 and "not the WCO's node" in err
+
+
+def test_share_a_validated_case_with_a_partner_under_a_handling_code(tmp_path: Path) -> None:
+    data = national_node(tmp_path, "am")
+    ref = validated_case(data)
+    share = ("cases", "share", ref, "--handling", "H2", "--user", "giorgi")
+    code, out, err = icomm(data, *share, "--to", "am")
+    assert code == 0, err
+    assert "queued for cases@am under H2 (information only)" in out
+    code, _, err = icomm(data, *share, "--to", "ua")
+    assert code == 1 and "no partner node 'ua'" in err

@@ -26,7 +26,7 @@ from uuid import uuid4
 from pydantic import BaseModel
 
 from adapters.errors import CaseError, NotAllowed, QualityError, WrongState
-from adapters.names import identifier_key, name_tokens
+from adapters.names import identifier_key, matches, name_tokens
 from adapters.quality import check_company, check_seizure, check_suspect
 from hub.accounts import Account, Role
 from hub.errors import HubError
@@ -40,6 +40,8 @@ from storage.cases.tables import TransitionRow
 DRAFT, SUBMITTED, VALIDATED, RETURNED = "draft", "submitted", "validated", "returned"
 EDITABLE = (DRAFT, RETURNED)
 ENTERING = (Role.OFFICER, Role.ADMIN)
+SEARCH_LIMIT = 50
+SEARCH_BREADTH = 4  # the index is asked for more, the exact name match keeps the right ones
 PartyKind = Literal["suspect", "company"]
 
 
@@ -114,10 +116,11 @@ def seizure_columns(seizure: Seizure) -> dict[str, object]:
 
 def party_keys(record: Suspect | Company) -> tuple[list[str], list[str], str]:
     """Search keys of a party: its name words, its identifiers, and its display name."""
+    names = _names(record)
     if isinstance(record, Suspect):
-        names, ids = record.names, [document.number for document in record.documents]
+        ids = [document.number for document in record.documents]
     else:
-        names, ids = [record.name or ""], [record.registration_number or ""]
+        ids = [record.registration_number or ""]
     tokens = sorted({token for name in names for token in name_tokens(name)})
     display = names[0] if names else ""
     return tokens, [key for key in map(identifier_key, ids) if key], display
@@ -325,17 +328,33 @@ class CaseStore:
             return PartyView.of(await self._party_row(tx, kind, ref))
 
     async def search(
-        self, kind: PartyKind, *, name: str | None = None, identifier: str | None = None
+        self,
+        kind: PartyKind,
+        *,
+        name: str | None = None,
+        identifier: str | None = None,
+        limit: int = SEARCH_LIMIT,
     ) -> list[PartyView]:
         """By name (any script, accents and case ignored, words as prefixes) and/or by
-        document or registration number."""
+        document or registration number.
+
+        A word typed up to the middle of a digraph ("berid" for Beridze, whose key reads
+        "berize") is found too: the index is asked for one letter less, and ``matches``
+        keeps the names the query really begins.
+        """
         tokens = name_tokens(name or "")
         key = identifier_key(identifier) if identifier else None
         if not tokens and not key:
             raise CaseError("search by a name or a number")
+        broad = [token[:-1] if len(token) > 2 else token for token in tokens]
         async with self.unit() as tx:
-            rows = await tx.parties.search(kind, name_tokens=tokens, identifier=key)
-            return [PartyView.of(row) for row in rows]
+            rows = await tx.parties.search(
+                kind, name_tokens=broad, identifier=key, limit=limit * SEARCH_BREADTH
+            )
+            views = [PartyView.of(row) for row in rows]
+        if name:
+            views = [view for view in views if any(matches(name, n) for n in _names(view.record))]
+        return views[:limit]
 
     async def cases_of(self, kind: PartyKind, ref: str) -> list[tuple[CaseView, str | None]]:
         async with self.unit() as tx:
@@ -347,6 +366,10 @@ class CaseStore:
             return await tx.parties.get(kind, ref)
         except NotFound as exc:
             raise CaseError(str(exc)) from exc
+
+
+def _names(record: Suspect | Company) -> list[str]:
+    return record.names if isinstance(record, Suspect) else [record.name or ""]
 
 
 def new_ref() -> RecordRef:

@@ -144,6 +144,8 @@ async def test_suspects_are_found_by_latin_spelling_of_georgian_and_cyrillic_nam
 
     assert await found(name="beridze") == {georgian.ref}
     assert await found(name="NINO BER") == {georgian.ref}
+    assert await found(name="berid") == {georgian.ref}  # cut inside the "dz" of Beridze
+    assert await found(name="berish") == set()
     assert await found(name="mikhail saakashvili") == {russian.ref}
     assert await found(name="Mihail") == {russian.ref}
     assert await found(name="misha") == {russian.ref}

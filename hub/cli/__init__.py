@@ -11,6 +11,7 @@ from hub.cli import (
     cen,
     deadletters,
     demo,
+    extraction,
     groups,
     keys,
     mailcmd,
@@ -45,6 +46,8 @@ app.add_typer(reference.app, name="reference")
 app.add_typer(cen.app, name="cen")
 cases.cases_app.command("share")(sharing.share)
 app.add_typer(cases.cases_app, name="cases")
+app.command("export")(extraction.export_command)
+app.command("import")(extraction.import_command)
 app.add_typer(parties.suspects_app, name="suspects")
 app.add_typer(parties.companies_app, name="companies")
 

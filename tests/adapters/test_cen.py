@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from conftest import complete_seizure, staffed
@@ -12,6 +14,7 @@ from adapters.attached import CaseAdapters, attach
 from adapters.casestore import CaseStore
 from adapters.cen import age_band
 from adapters.errors import NotAllowed
+from adapters.extraction import export
 from message_schemas import PartyLink, Suspect, dump_message
 
 
@@ -120,3 +123,14 @@ def test_the_cen_message_is_dumped_through_the_message_schemas() -> None:
 
     message = project("ge", "a" * 32, 1, complete_seizure(), {})
     assert b'"to":["cen@wco"]' in dump_message(message)
+
+
+async def test_the_wco_exports_its_feed(network: Network, tmp_path: Path) -> None:
+    ge, wco = await national_and_wco(network)
+    ref = await validated(ge.store)
+    await ge.cen.transmit("giorgi")
+    await feed_of(wco, 1)
+    written = await export(wco.store, "cen-feed", "json", tmp_path / "feed.json")
+    [row] = json.loads((tmp_path / "feed.json").read_text())
+    assert written == 1 and row["seizure_ref"] == f"ge:{ref}" and row["origin_node"] == "ge"
+    assert "cocaine" in json.dumps(row)

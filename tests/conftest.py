@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from nodes import Backend
 from sqlalchemy.engine import URL, make_url
 
 from hub.config import Settings
@@ -125,3 +126,12 @@ async def postgres_databases() -> AsyncIterator[PostgresDatabases]:
         yield databases
     finally:
         await databases.drop_all()
+
+
+@pytest.fixture
+def databases(backend: Backend, request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """The PostgreSQL legs' database factory, for the ``backend`` fixture of a test folder
+    (asked for only there: SQLite needs no server)."""
+    if backend.database != "postgresql":
+        return None
+    return request.getfixturevalue("postgres_databases")  # type: ignore[no-any-return]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import typer
-from conftest import complete_seizure
+from casework import complete_seizure
 from typer.testing import CliRunner
 
 from adapters.casestore import CaseStore, commodity_index, seizure_columns

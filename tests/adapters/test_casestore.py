@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import complete_seizure
+from casework import complete_seizure
 
 from adapters.casestore import CaseStore
 from adapters.errors import NotAllowed, QualityError, WrongState

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import complete_seizure, staffed
+from casework import complete_seizure, staffed
 from nodes import Network, eventually
 
 from adapters.attached import CaseAdapters, attach

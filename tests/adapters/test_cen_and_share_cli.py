@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import complete_seizure
+from casework import complete_seizure
 from typer.testing import CliRunner
 
 from adapters.casestore import CaseStore

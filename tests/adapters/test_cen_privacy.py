@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import complete_seizure
+from casework import complete_seizure
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nodes import LOCAL_SQLITE, Network, add_user, eventually

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import typer
-from conftest import complete_seizure, staffed
+from casework import complete_seizure, staffed
 from nodes import Network
 from typer.testing import CliRunner
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import complete_seizure, staffed
+from casework import complete_seizure, staffed
 from nodes import Network, eventually
 
 from adapters.attached import CaseAdapters, attach

@@ -35,14 +35,6 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 @pytest.fixture
-def databases(backend: Backend, request: pytest.FixtureRequest) -> PostgresDatabases | None:
-    """The PostgreSQL legs' database factory (asked for only there: SQLite needs no server)."""
-    if backend.database != "postgresql":
-        return None
-    return request.getfixturevalue("postgres_databases")  # type: ignore[no-any-return]
-
-
-@pytest.fixture
 async def network(
     backend: Backend, databases: PostgresDatabases | None, tmp_path: Path
 ) -> AsyncIterator[Network]:

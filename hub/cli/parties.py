@@ -17,7 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from adapters.casestore import CaseStore, CaseView, PartyKind, PartyView
-from hub.cli.cases import (
+from hub.cli.options import ConfigFile, DataDir, console, err_console, fail, settings_from
+from hub.cli.recordio import (
+    AsJson,
     RecordFile,
     User,
     coded,
@@ -29,7 +31,6 @@ from hub.cli.cases import (
     run,
     text,
 )
-from hub.cli.options import ConfigFile, DataDir, console, err_console, fail, settings_from
 from hub.config import Settings
 from message_schemas import Company, IdentityDocument, Suspect, record_document
 
@@ -43,7 +44,6 @@ Name = Annotated[
     str | None,
     typer.Option("--name", help="Name words, any script or spelling (prefixes match)."),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the record document as JSON.")]
 
 
 def _add(user: str, record: Suspect | Company, settings: Settings) -> None:

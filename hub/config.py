@@ -42,6 +42,17 @@ class Settings(BaseSettings):
         16 * 2**20, ge=2**16, le=48 * 2**20, description="largest message, attachments included"
     )
     mail_domain: str | None = Field(None, description="SMTP domain mapped onto this node")
+    smtp_host: str = Field("127.0.0.1", description="address the SMTP ingress listens on")
+    smtp_port: int = Field(
+        2525, ge=0, le=65535, description="SMTP ingress port (STARTTLS required); 0: any free port"
+    )
+    smtp_cert_file: Path | None = Field(
+        None, description="PEM certificate (chain) for STARTTLS; absent: a self-signed one"
+    )
+    smtp_key_file: Path | None = Field(None, description="PEM private key of smtp_cert_file")
+    smtp_max_bytes: int = Field(
+        25 * 2**20, ge=2**10, le=2**30, description="largest mail the SMTP ingress accepts, as sent"
+    )
 
     @field_validator("node")
     @classmethod
@@ -72,6 +83,11 @@ class Settings(BaseSettings):
     @property
     def effective_spool_dir(self) -> Path:
         return self.spool_dir or self.data_dir / "spool"
+
+    @property
+    def effective_mail_domain(self) -> str:
+        """This node's SMTP domain: ``mail_domain``, else ``<node>.icomm.example``."""
+        return (self.mail_domain or f"{self.node}.icomm.example").strip().lower().rstrip(".")
 
     @property
     def passphrase(self) -> bytes | None:

@@ -15,6 +15,7 @@ locks: two dispatchers would seal the same rows twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -51,6 +52,7 @@ def worker_main(settings: Settings, index: int) -> None:
 async def _serve(settings: Settings, index: int) -> None:
     from adapters.attached import attach  # imported in the worker: the parent needs none
     from hub.node import Node
+    from hub.smtp import SmtpIngress
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,7 +64,10 @@ async def _serve(settings: Settings, index: int) -> None:
         node.run(dispatch=dispatch)
         log.info("worker %d of node %s up (pid %d, dispatcher %s)", index, node.id,
                  os.getpid(), "on" if dispatch else "off")  # fmt: skip
-        await stop.wait()
+        async with contextlib.AsyncExitStack() as entry_points:
+            if index == 0:  # one SMTP listener per node; its mails go through the shared queue
+                await entry_points.enter_async_context(SmtpIngress(node))
+            await stop.wait()
     log.info("worker %d stopped", index)
 
 

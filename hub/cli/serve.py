@@ -13,6 +13,7 @@ from adapters.attached import attach
 from hub.cli.options import ConfigFile, DataDir, console, settings_from
 from hub.cli.session import with_node
 from hub.node import Node
+from hub.smtp import SmtpIngress, ensure_certificate
 from hub.supervisor import LOG_FORMAT, Supervisor, dispatches
 
 
@@ -48,8 +49,9 @@ def serve(
     if workers > 1:
 
         async def prepare(node: Node) -> None:
-            # migrations and first keys once, here, before the workers race for them
+            # migrations, first keys and the SMTP certificate once, before the workers race
             announce(node)
+            ensure_certificate(settings)
 
         with_node(settings, prepare)
         if not dispatches(settings, 1):
@@ -68,7 +70,12 @@ def serve(
         await attach(node)
         node.run()
         announce(node)
-        await stop.wait()
+        async with SmtpIngress(node) as ingress:
+            console.print(
+                f"SMTP ingress on {settings.smtp_host}:{ingress.port} (STARTTLS, then AUTH) "
+                f"for @{settings.effective_mail_domain}"
+            )
+            await stop.wait()
         console.print("stopping…")
 
     with_node(settings, run)

@@ -25,6 +25,7 @@ def env_for(root: Path, node: str, **extra: str) -> dict[str, str]:
     env.update(
         ICOMM_NODE=node, ICOMM_DATA_DIR=str(root / node), ICOMM_SPOOL_DIR=str(root / "spool")
     )
+    env["ICOMM_SMTP_PORT"] = "0"  # several nodes on one machine: any free port each
     env.update(extra)
     return env
 

@@ -1,0 +1,45 @@
+"""``icomm serve`` opens the SMTP ingress beside the hub: STARTTLS is offered and required."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ICOMM = [sys.executable, "-c", "from hub.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_listens_for_smtp_and_requires_starttls(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICOMM_")}
+    env.update(ICOMM_NODE="ge", ICOMM_DATA_DIR=str(tmp_path / "ge"), ICOMM_SMTP_PORT=str(port))
+    server = subprocess.Popen([*ICOMM, "serve"], env=env, stdout=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+                break
+            except OSError:
+                assert server.poll() is None, "icomm serve exited"
+                assert time.monotonic() < deadline, "no SMTP listener within 60 s"
+                time.sleep(0.2)
+        with client:
+            client.ehlo("officer.example")
+            assert client.has_extn("starttls")
+            code, text = client.mail("nino@ge.icomm.example")
+            assert code == 530 and b"STARTTLS" in text
+        assert (tmp_path / "ge" / "smtp").is_dir()  # the self-signed certificate for TLS
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) == 0

@@ -20,7 +20,8 @@ NODE_ID = re.compile(r"^(?:[a-z]{2}|wco)$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ICOMM_", extra="forbid")
+    # an empty variable is an unset one (docker compose passes "${X:-}" through as "")
+    model_config = SettingsConfigDict(env_prefix="ICOMM_", extra="forbid", env_ignore_empty=True)
 
     node: str = Field("xx", description="this node's id: ISO 3166 alpha-2 code or 'wco'")
     data_dir: Path = Field(Path("icomm-data"), description="where the node keeps its data")

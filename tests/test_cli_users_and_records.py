@@ -266,3 +266,11 @@ def test_group_errors_are_clear(tmp_path: Path) -> None:
     assert icomm(tmp_path, "groups", "add", "analysts")[0] == 0
     code, _, err = icomm(tmp_path, "groups", "remove-member", "analysts", "tamar")
     assert code == 1 and "not a member" in err
+
+
+def test_an_empty_environment_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ICOMM_SMTP_CERT_FILE", "ICOMM_MAIL_DOMAIN", "ICOMM_AMQP_URL"):
+        monkeypatch.setenv(name, "")  # what docker compose passes for "${X:-}"
+    settings = Settings(node="ge")
+    assert settings.smtp_cert_file is None and settings.amqp_url is None
+    assert settings.effective_mail_domain == "ge.icomm.example"

@@ -1,0 +1,205 @@
+"""The baseline, measured in every run: raw aio-pika on the same broker, nothing else.
+
+Persistent 1 KiB messages published with publisher confirms (many in flight: a sliding
+window) to a quorum queue of the run's own, consumed with manual acks by a consumer in
+the same process and event loop, as the hub's nodes are in the scenarios. The throughput
+is end to end: from the first publish until the last message is acked. The latency run
+offers a steady rate and times each message from its scheduled publish to its consumer.
+The queue is deleted afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from yarl import URL
+
+KIB = 1024
+WINDOW = 512  # publishes awaiting their confirm at once
+TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Throughput:
+    messages: int
+    seconds: float  # first publish to last ack
+    publish_seconds: float  # first publish to last confirm
+    rate: float  # messages per second, end to end
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Latency:
+    offered_rate: float
+    achieved_rate: float
+    messages: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def safe_url(url: str) -> str:
+    """The broker URL without its password, for the output."""
+    try:
+        return str(URL(url).with_password(None))
+    except (TypeError, ValueError):
+        return "<unparsable AMQP URL>"
+
+
+async def broker_version(url: str) -> str | None:
+    """RabbitMQ's version, or None when the broker does not answer (said quietly)."""
+    quiet = logging.getLogger("aiormq")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        connection = await aio_pika.connect(url, timeout=5)
+    except Exception:
+        return None
+    finally:
+        quiet.setLevel(level)
+    try:
+        underlay = getattr(connection.transport, "connection", None)
+        properties = getattr(underlay, "server_properties", None) or {}
+        version = properties.get("version", b"?")
+        return version.decode() if isinstance(version, bytes) else str(version)
+    finally:
+        await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def _quorum_queue(url: str, name: str) -> AsyncIterator[tuple[AbstractRobustConnection, str]]:
+    """A connection and a fresh quorum queue ``name``, deleted on the way out."""
+    connection = await aio_pika.connect_robust(url, timeout=10)
+    try:
+        async with connection.channel() as channel:
+            await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+        yield connection, name
+    finally:
+        with contextlib.suppress(Exception):
+            async with connection.channel() as channel:
+                await channel.queue_delete(name)
+        await connection.close()
+
+
+async def _consumer(
+    connection: AbstractRobustConnection, name: str, on_body: Any, prefetch: int
+) -> tuple[AbstractChannel, str]:
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=prefetch)
+    queue = await channel.get_queue(name, ensure=True)
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        await message.ack()
+        on_body(message)
+
+    return channel, await queue.consume(on_message, no_ack=False)
+
+
+def _message(body: bytes, headers: dict[str, Any] | None = None) -> aio_pika.Message:
+    return aio_pika.Message(
+        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers or {}
+    )
+
+
+async def throughput(url: str, prefix: str, messages: int, *, size: int = KIB) -> Throughput:
+    """Publish ``messages`` persistent messages with confirms and consume them, end to end."""
+    body = os.urandom(size)
+    done = asyncio.Event()
+    received = 0
+
+    def on_body(_: AbstractIncomingMessage) -> None:
+        nonlocal received
+        received += 1
+        if received >= messages:
+            done.set()
+
+    async with _quorum_queue(url, f"{prefix}.baseline") as (connection, name):
+        channel, tag = await _consumer(connection, name, on_body, WINDOW)
+        publisher = await connection.channel(publisher_confirms=True)
+        window = asyncio.Semaphore(WINDOW)
+
+        async def publish_one() -> None:
+            try:
+                await publisher.default_exchange.publish(_message(body), routing_key=name)
+            finally:
+                window.release()
+
+        start = time.perf_counter()
+        tasks = []
+        for _ in range(messages):
+            await window.acquire()
+            tasks.append(asyncio.create_task(publish_one()))
+        await asyncio.gather(*tasks)
+        published = time.perf_counter()
+        await asyncio.wait_for(done.wait(), TIMEOUT)
+        end = time.perf_counter()
+        await publisher.close()
+        await channel.close()
+        del tag
+    seconds = end - start
+    return Throughput(messages, seconds, published - start, messages / seconds)
+
+
+async def latency(url: str, prefix: str, rate: float, seconds: float) -> Latency:
+    """Offer ``rate`` messages a second for ``seconds``; each timed from its scheduled publish."""
+    body = os.urandom(KIB)
+    count = max(1, int(rate * seconds))
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    def on_body(message: AbstractIncomingMessage) -> None:
+        scheduled = float((message.headers or {}).get("t", 0.0))  # type: ignore[arg-type]
+        latencies.append(time.perf_counter() - scheduled)
+        if len(latencies) >= count:
+            done.set()
+
+    async with _quorum_queue(url, f"{prefix}.baseline-latency") as (connection, name):
+        channel, _ = await _consumer(connection, name, on_body, WINDOW)
+        publisher = await connection.channel(publisher_confirms=True)
+        tasks = []
+        start = time.perf_counter()
+        for i in range(count):
+            due = start + i / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            message = _message(body, {"t": due})
+            tasks.append(
+                asyncio.create_task(publisher.default_exchange.publish(message, routing_key=name))
+            )
+        offered_for = time.perf_counter() - start
+        await asyncio.gather(*tasks)
+        await asyncio.wait_for(done.wait(), TIMEOUT)
+        await publisher.close()
+        await channel.close()
+    ms = [value * 1000 for value in latencies]
+    return Latency(
+        offered_rate=rate,
+        achieved_rate=(count - 1) / offered_for if count > 1 and offered_for > 0 else rate,
+        messages=count,
+        p50_ms=percentile(ms, 0.50),
+        p99_ms=percentile(ms, 0.99),
+        max_ms=max(ms),
+    )

@@ -1,0 +1,129 @@
+"""Latency at a steady rate: each mail from its submit to armen's inbox, ge -> am over RabbitMQ.
+
+Mails are offered at ``rate`` a second, each submitted on its own (one ``submit``, one
+transaction, as a person or the SMTP ingress would), concurrently so that a slow submit does
+not delay the next. Each is timed from its *scheduled* submit time, so that a sender that
+falls behind shows up in the figure instead of hiding it (no coordinated omission). Arrival
+is the moment ``am``'s receiver signals new mail after committing it (the signal the node's
+subscriptions use): a watcher then reads the inbox entries filed since its last look.
+
+The same nodes run a light load first (a few mails a second): the pipeline's own latency,
+apart from any queueing, which tells how far the target is at the heavy rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.baseline import percentile
+from bench.flows import mail, wait_for, warm_up
+from bench.network import BenchNetwork, InboxWatch
+from hub.node import Node
+
+MAX_IN_FLIGHT = 500  # submits awaiting their transaction at once
+
+
+@dataclass(frozen=True)
+class Steady:
+    offered_rate: float
+    achieved_rate: float  # submits started per second over the offering
+    messages: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    submit_p50_ms: float  # the submit call alone
+    submit_p99_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _signal_arrivals(node: Node) -> asyncio.Event:
+    """An event set whenever ``node``'s receiver has committed mail to a mailbox."""
+    arrived = asyncio.Event()
+    poke = node.receiver.on_inbox
+
+    def on_inbox() -> None:
+        poke()
+        arrived.set()
+
+    node.receiver.on_inbox = on_inbox
+    return arrived
+
+
+class Probe:
+    """ge -> am over the network's transport, arrivals at am timed as they commit."""
+
+    def __init__(self, ge: Node, am: Node, watch: InboxWatch, arrived: asyncio.Event) -> None:
+        self.ge, self.am, self.watch, self.arrived = ge, am, watch, arrived
+        self.numbered = 0
+
+    @classmethod
+    async def start(cls, network: BenchNetwork) -> Probe:
+        ge = await network.add("ge", people=("nino",))
+        am = await network.add("am", people=("armen",), run=False)
+        arrived = _signal_arrivals(am)
+        am.run()
+        return cls(ge, am, await warm_up(ge, am), arrived)
+
+    async def steady(self, rate: float, seconds: float) -> Steady:
+        """Offer ``rate`` mails a second for ``seconds``; wait until every one has arrived."""
+        count = max(1, int(rate * seconds))
+        scheduled: dict[str, float] = {}
+        latencies: dict[str, float] = {}
+        submit_times: list[float] = []
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def submit(due: float) -> None:
+            try:
+                self.numbered += 1
+                message = mail(self.numbered)
+                scheduled[message.id] = due
+                began = time.perf_counter()
+                await self.ge.submit(message)
+                submit_times.append(time.perf_counter() - began)
+            finally:
+                in_flight.release()
+
+        async def observe() -> None:
+            while True:
+                await self.arrived.wait()
+                self.arrived.clear()
+                now = time.perf_counter()
+                for _, message_id in await self.watch.new_entries():
+                    if message_id in scheduled:
+                        latencies[message_id] = now - scheduled[message_id]
+
+        async def arrivals() -> int:
+            return len(latencies)
+
+        watcher = asyncio.create_task(observe())
+        try:
+            submits = []
+            start = time.perf_counter()
+            for number in range(count):
+                due = start + number / rate
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
+                await in_flight.acquire()
+                submits.append(asyncio.create_task(submit(due)))
+            offered_for = time.perf_counter() - start
+            await asyncio.gather(*submits)
+            await wait_for(arrivals, count, "mails timed into armen's inbox")
+        finally:
+            watcher.cancel()
+        ms = [value * 1000 for value in latencies.values()]
+        submit_ms = [value * 1000 for value in submit_times]
+        return Steady(
+            offered_rate=rate,
+            achieved_rate=(count - 1) / offered_for if count > 1 and offered_for > 0 else rate,
+            messages=count,
+            p50_ms=percentile(ms, 0.50),
+            p99_ms=percentile(ms, 0.99),
+            max_ms=max(ms),
+            submit_p50_ms=percentile(submit_ms, 0.50),
+            submit_p99_ms=percentile(submit_ms, 0.99),
+        )

@@ -33,12 +33,20 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+LANGUAGES = ("en", "ka", "ru")
+"""The interface languages shipped: English, Georgian, Russian."""
+
+NOTICE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 @dataclass(frozen=True)
 class Account:
     username: str
     display_name: str
     role: str
     active: bool
+    notify_email: str | None = None
+    language: str = "en"
 
 
 def hash_password(password: str) -> str:
@@ -110,6 +118,19 @@ class Accounts:
         return await self._change(
             username, lambda tx, name: tx.users.set_password_hash(name, password_hash)
         )
+
+    async def set_notice_address(self, username: str, email: str | None) -> Account:
+        """Where "a new message is waiting" notices go (None: no notices)."""
+        if email is not None and not NOTICE_ADDRESS.match(email := email.strip()):
+            raise HubError(f"{email!r} is not an email address")
+        return await self._change(
+            username, lambda tx, name: tx.users.set_notice_address(name, email)
+        )
+
+    async def set_language(self, username: str, language: str) -> Account:
+        if language not in LANGUAGES:
+            raise HubError(f"no interface in {language!r}: choose one of {', '.join(LANGUAGES)}")
+        return await self._change(username, lambda tx, name: tx.users.set_language(name, language))
 
     async def authenticate(self, username: str, password: str) -> Account | None:
         """The active person ``username`` if ``password`` is theirs, else None (in the same
@@ -183,5 +204,10 @@ def _checked_name(name: str, kind: str) -> str:
 
 def _account(user: StoredUser) -> Account:
     return Account(
-        username=user.username, display_name=user.display_name, role=user.role, active=user.active
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        active=user.active,
+        notify_email=user.notify_email,
+        language=user.language,
     )

@@ -51,8 +51,21 @@ class Settings(BaseSettings):
         None, description="PEM certificate (chain) for STARTTLS; absent: a self-signed one"
     )
     smtp_key_file: Path | None = Field(None, description="PEM private key of smtp_cert_file")
+    notify_smtp_url: SecretStr | None = Field(
+        None,
+        description="outbound relay for 'a new message is waiting' notices, "
+        "smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://…; absent: none",
+    )
+    notify_from: str | None = Field(None, description="sender of notices; icomm@<mail domain>")
     smtp_max_bytes: int = Field(
         25 * 2**20, ge=2**10, le=2**30, description="largest mail the SMTP ingress accepts, as sent"
+    )
+    web_host: str = Field("127.0.0.1", description="address the web app and JSON API listen on")
+    web_port: int = Field(8080, ge=0, le=65535, description="web app port; 0: any free port")
+    web_secure_cookies: bool = Field(
+        True,
+        description="mark session cookies Secure (sent over HTTPS only); false only for "
+        "development on http://localhost",
     )
 
     @field_validator("node")

@@ -21,6 +21,7 @@ from hub.config import Settings
 from hub.dispatcher import Dispatcher
 from hub.errors import HubError
 from hub.mailbox import Mailbox
+from hub.notifier import Notifier
 from hub.receiver import Receiver
 from hub.router import POSTMASTER, Router
 from hub.subscriptions import MessageHandler, Subscription
@@ -94,6 +95,8 @@ class Node:
             on_outbox=self.dispatcher.poke,
             on_inbox=self._poke_subscriptions,
         )
+        url = settings.notify_smtp_url
+        self.notifier = Notifier(settings, self.db, url.get_secret_value()) if url else None
         await self._ensure_postmaster()
         return self
 
@@ -102,11 +105,12 @@ class Node:
             if await tx.users.find(POSTMASTER) is None:
                 await tx.users.add(POSTMASTER, "service", None, "Icomm postmaster")
 
-    def run(self, dispatch: bool = True) -> None:
+    def run(self, dispatch: bool = True, notify: bool = True) -> None:
         """Start dispatching the outbox, consuming this node's queue, feeding subscribers.
 
         ``dispatch=False`` leaves the outbox to another process of the same node (on
-        SQLite, which has no row locks, exactly one process of a node may dispatch).
+        SQLite, which has no row locks, exactly one process of a node may dispatch);
+        ``notify=False`` leaves the email notices (if configured) to another process.
         """
         self._tasks = [
             *(
@@ -118,6 +122,11 @@ class Node:
                 self.transport.consume(self.id, self.receiver.handle), name=f"{self.id}-consumer"
             ),
             *(self._start(subscription) for subscription in self._subscriptions),
+            *(
+                [asyncio.create_task(self.notifier.run(), name=f"{self.id}-notifier")]
+                if notify and self.notifier is not None
+                else []
+            ),
         ]
 
     async def subscribe(self, local: str, handler: MessageHandler) -> Subscription:
@@ -144,6 +153,8 @@ class Node:
     def _poke_subscriptions(self) -> None:
         for subscription in self._subscriptions:
             subscription.poke()
+        if self.notifier is not None:
+            self.notifier.poke()
 
     async def submit(self, message: Message) -> Message:
         """Accept a message written at this node (the adapters' and entry points' way in)."""

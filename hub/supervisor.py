@@ -61,7 +61,7 @@ async def _serve(settings: Settings, index: int) -> None:
     async with Node(settings) as node:
         dispatch = dispatches(settings, index)
         await attach(node)
-        node.run(dispatch=dispatch)
+        node.run(dispatch=dispatch, notify=index == 0)
         log.info("worker %d of node %s up (pid %d, dispatcher %s)", index, node.id,
                  os.getpid(), "on" if dispatch else "off")  # fmt: skip
         async with contextlib.AsyncExitStack() as entry_points:

@@ -86,6 +86,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # where "a new message is waiting" notices go (never the message itself); none: no notice
+    notify_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class Group(Base):
@@ -222,3 +225,13 @@ class QuarantineItem(Base):
     envelope_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NotificationMark(Base):
+    """How far a user's inbox has been announced by email (the last mailbox entry told of)."""
+
+    __tablename__ = "notification_marks"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_entry_id: Mapped[int] = mapped_column(Integer)
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,6 +21,7 @@ class Store:
         from storage.deliveries import DeliveryRepository
         from storage.evidence import EnvelopeRepository, SeenRepository
         from storage.mailbox import MailboxRepository
+        from storage.notifications import NotificationRepository
         from storage.outbox import OutboxRepository
         from storage.quarantine import QuarantineRepository
         from storage.users import UserRepository
@@ -33,3 +34,4 @@ class Store:
         self.seen = SeenRepository(session)
         self.deliveries = DeliveryRepository(session)
         self.quarantine = QuarantineRepository(session)
+        self.notifications = NotificationRepository(session)

@@ -54,6 +54,16 @@ class UserRepository:
         user.role = role
         return user
 
+    async def set_notice_address(self, username: str, email: str | None) -> User:
+        user = await self.get(username)
+        user.notify_email = email
+        return user
+
+    async def set_language(self, username: str, language: str) -> User:
+        user = await self.get(username)
+        user.language = language
+        return user
+
     async def set_password_hash(self, username: str, password_hash: str) -> User:
         user = await self.get(username)
         user.password_hash = password_hash

@@ -274,3 +274,17 @@ def test_an_empty_environment_variable_counts_as_unset(monkeypatch: pytest.Monke
     settings = Settings(node="ge")
     assert settings.smtp_cert_file is None and settings.amqp_url is None
     assert settings.effective_mail_domain == "ge.icomm.example"
+
+
+def test_users_notify_and_language(tmp_path: Path) -> None:
+    icomm(tmp_path, "users", "add", "levan", "--password", PASSWORD)
+    code, out, err = icomm(tmp_path, "users", "notify", "levan", "levan@customs.example")
+    assert code == 0 and "notices go to levan@customs.example" in out
+    assert "no relay is configured yet" in err
+    code, out, _ = icomm(tmp_path, "users", "notify", "levan", "--off")
+    assert code == 0 and "notices off" in out
+    assert icomm(tmp_path, "users", "notify", "levan")[0] == 1  # neither address nor --off
+    code, out, _ = icomm(tmp_path, "users", "language", "levan", "ka")
+    assert code == 0 and "language ka" in out
+    code, _, err = icomm(tmp_path, "users", "language", "levan", "fr")
+    assert code == 1 and "choose one of en, ka, ru" in err

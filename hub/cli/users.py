@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.accounts import Account, Role, generate_password
-from hub.cli.options import ConfigFile, DataDir, console, err_console, settings_from
+from hub.accounts import LANGUAGES, Account, Role, generate_password
+from hub.cli.options import ConfigFile, DataDir, console, err_console, fail, settings_from
 from hub.cli.session import with_node
 from hub.node import Node
 
@@ -113,3 +113,46 @@ def reset_password(
         return await node.accounts.reset_password(username, secret)
 
     _show(with_node(settings, reset), settings.node)
+
+
+@app.command("notify")
+def notify(
+    username: Username,
+    email: Annotated[
+        str | None,
+        typer.Argument(help="The address notices go to; omit with --off.", show_default=False),
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Send this user no more notices.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Tell a user by ordinary email when new Icomm mail waits (never its contents)."""
+    if (email is None) == (not off):
+        raise fail("give an email address, or --off")
+    settings = settings_from(data_dir, config)
+
+    async def change(node: Node) -> Account:
+        return await node.accounts.set_notice_address(username, None if off else email)
+
+    account = with_node(settings, change)
+    where = account.notify_email or "nowhere (notices off)"
+    console.print(f"{account.username}@{settings.node}: notices go to {where}")
+    if settings.notify_smtp_url is None and not off:
+        err_console.print("note: no relay is configured yet (ICOMM_NOTIFY_SMTP_URL)")
+
+
+@app.command("language")
+def language(
+    username: Username,
+    code: Annotated[str, typer.Argument(help=f"One of {', '.join(LANGUAGES)}.")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Choose the language of a user's interface and notices."""
+    settings = settings_from(data_dir, config)
+
+    async def change(node: Node) -> Account:
+        return await node.accounts.set_language(username, code)
+
+    account = with_node(settings, change)
+    console.print(f"{account.username}@{settings.node}: language {account.language}")

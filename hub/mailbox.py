@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hub.errors import AddressError
 from message_schemas import Attachment, Mail, Message, parse_message
-from storage import BlobStore, Database, FolderItem, NotFound, StoredDelivery
+from storage import BlobStore, Database, FolderItem, NotFound, StoredDelivery, StoredMessage
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,50 @@ class Mailbox:
     async def deliveries(self, message_id: str) -> list[StoredDelivery]:
         async with self.db.transaction() as tx:
             return list(await tx.deliveries.for_message(message_id))
+
+    async def search(
+        self, owner: str, text: str, folder: str | None = None, *, limit: int = 100
+    ) -> list[FolderItem]:
+        """Messages of ``owner`` (in one folder, or all) whose subject or sender contains
+        ``text``, case-insensitively, newest first. The body is not searched yet."""
+        async with self.db.transaction() as tx:
+            return await tx.mailbox.search(owner, text, folder, limit=limit)
+
+    async def thread(self, owner: str, thread_id: str) -> list[StoredMessage]:
+        """The messages of a thread that are in ``owner``'s mailbox, oldest first."""
+        async with self.db.transaction() as tx:
+            return list(await tx.mailbox.owner_thread(owner, thread_id))
+
+    async def unread_count(self, owner: str, folder: str = "inbox") -> int:
+        async with self.db.transaction() as tx:
+            return await tx.mailbox.unread_count(owner, folder)
+
+    async def attachment_counts(self, message_ids: list[str]) -> dict[str, int]:
+        async with self.db.transaction() as tx:
+            return await tx.mailbox.attachment_counts(message_ids)
+
+    async def folders_of(self, owner: str, message_id: str) -> set[str]:
+        """The folders of ``owner`` a message is filed in (empty: not in their mailbox)."""
+        async with self.db.transaction() as tx:
+            return {f for o, f in await tx.mailbox.copies(message_id) if o == owner}
+
+    async def attachment(self, owner: str, message_id: str, position: int) -> Attachment:
+        """One attachment of a message in ``owner``'s mailbox (0 is the first), from the
+        blob store, without restoring the others."""
+        async with self.db.transaction() as tx:
+            if not any(o == owner for o, _ in await tx.mailbox.copies(message_id)):
+                raise AddressError(f"message {message_id} is not in {owner}'s mailbox")
+            metas = list(await tx.mailbox.attachments(message_id))
+        if not 0 <= position < len(metas):
+            raise AddressError(f"message {message_id} has no attachment {position}")
+        meta = metas[position]
+        return Attachment.from_bytes(
+            meta.filename, self.blobs.get(meta.sha256), media_type=meta.media_type
+        )
+
+    async def stored(self, owner: str, message_id: str) -> StoredMessage:
+        """A message's row (headers, no attachments) if it is in ``owner``'s mailbox."""
+        async with self.db.transaction() as tx:
+            if not any(o == owner for o, _ in await tx.mailbox.copies(message_id)):
+                raise AddressError(f"message {message_id} is not in {owner}'s mailbox")
+            return await tx.mailbox.get(message_id)

@@ -53,6 +53,7 @@ async def _serve(settings: Settings, index: int) -> None:
     from adapters.attached import attach  # imported in the worker: the parent needs none
     from hub.node import Node
     from hub.smtp import SmtpIngress
+    from hub.web import WebServer
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -65,8 +66,9 @@ async def _serve(settings: Settings, index: int) -> None:
         log.info("worker %d of node %s up (pid %d, dispatcher %s)", index, node.id,
                  os.getpid(), "on" if dispatch else "off")  # fmt: skip
         async with contextlib.AsyncExitStack() as entry_points:
-            if index == 0:  # one SMTP listener per node; its mails go through the shared queue
+            if index == 0:  # one SMTP and one web listener per node
                 await entry_points.enter_async_context(SmtpIngress(node))
+                await entry_points.enter_async_context(WebServer(node))
             await stop.wait()
     log.info("worker %d stopped", index)
 

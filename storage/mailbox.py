@@ -134,3 +134,68 @@ class MailboxRepository:
     async def thread(self, thread_id: str) -> Sequence[Message]:
         query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created)
         return (await self.session.scalars(query)).all()
+
+    async def search(
+        self, owner: str, text: str, folder: str | None = None, *, limit: int = 100
+    ) -> list[FolderItem]:
+        """Messages in ``owner``'s mailbox whose subject or sender contains ``text``.
+
+        Newest first; case-insensitive (SQLite folds ASCII letters only). Without a
+        folder, a message filed in two folders (a mail to oneself) is listed once.
+        The body is not searched: it lives inside the message payload.
+        """
+        pattern = "%" + _like_escaped(text.strip()) + "%"
+        query = (
+            select(Message, MailboxEntry.read_at)
+            .join(MailboxEntry, MailboxEntry.message_id == Message.id)
+            .where(
+                MailboxEntry.owner == owner,
+                Message.subject.ilike(pattern, escape="\\")
+                | Message.sender.ilike(pattern, escape="\\"),
+            )
+            .order_by(Message.created.desc(), MailboxEntry.id)
+            .limit(limit * 2 if folder is None else limit)
+        )
+        if folder is not None:
+            query = query.where(MailboxEntry.folder == folder)
+        seen: set[str] = set()
+        items = []
+        for msg, read_at in (await self.session.execute(query)).all():
+            if msg.id not in seen:
+                seen.add(msg.id)
+                items.append(FolderItem(msg, read_at))
+        return items[:limit]
+
+    async def unread_count(self, owner: str, folder: str = "inbox") -> int:
+        query = select(func.count()).where(
+            MailboxEntry.owner == owner,
+            MailboxEntry.folder == folder,
+            MailboxEntry.read_at.is_(None),
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def attachment_counts(self, message_ids: Sequence[str]) -> dict[str, int]:
+        """How many attachments each of these messages has (messages without: absent)."""
+        if not message_ids:
+            return {}
+        query = (
+            select(Attachment.message_id, func.count())
+            .where(Attachment.message_id.in_(list(message_ids)))
+            .group_by(Attachment.message_id)
+        )
+        return {mid: int(n) for mid, n in (await self.session.execute(query)).all()}
+
+    async def owner_thread(self, owner: str, thread_id: str) -> Sequence[Message]:
+        """The messages of a thread that are in ``owner``'s mailbox, oldest first."""
+        held = select(MailboxEntry.message_id).where(MailboxEntry.owner == owner)
+        query = (
+            select(Message)
+            .where(Message.thread_id == thread_id, Message.id.in_(held))
+            .order_by(Message.created, Message.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

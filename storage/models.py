@@ -63,10 +63,12 @@ class _NulFree:
 
 class NulFreeString(_NulFree, TypeDecorator[str]):
     impl = String
+    cache_ok = True  # SQLAlchemy reads it on the class itself, not from the mixin
 
 
 class NulFreeText(_NulFree, TypeDecorator[str]):
     impl = Text
+    cache_ok = True
 
 
 class Base(DeclarativeBase):

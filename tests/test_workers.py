@@ -44,7 +44,7 @@ class Backend:
     def env(self, node: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ICOMM_")}
         env.update(ICOMM_NODE=node, ICOMM_DATA_DIR=str(self.root / node))
-        env.update(ICOMM_SPOOL_DIR=str(self.root / "spool"), ICOMM_SMTP_PORT="0")
+        env.update(ICOMM_SPOOL_DIR=str(self.root / "spool"), ICOMM_SMTP_PORT="0", ICOMM_WEB_PORT="0")
         if node in self.databases:
             env["ICOMM_DATABASE_URL"] = self.databases[node]
         if self.amqp_prefix is not None:

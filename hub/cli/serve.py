@@ -15,6 +15,8 @@ from hub.cli.session import with_node
 from hub.node import Node
 from hub.smtp import SmtpIngress, ensure_certificate
 from hub.supervisor import LOG_FORMAT, Supervisor, dispatches
+from hub.web import WebServer
+from hub.web.security import ensure_secret_key
 
 
 def serve(
@@ -52,6 +54,7 @@ def serve(
             # migrations, first keys and the SMTP certificate once, before the workers race
             announce(node)
             ensure_certificate(settings)
+            ensure_secret_key(settings.data_dir)
 
         with_node(settings, prepare)
         if not dispatches(settings, 1):
@@ -70,11 +73,12 @@ def serve(
         await attach(node)
         node.run()
         announce(node)
-        async with SmtpIngress(node) as ingress:
+        async with SmtpIngress(node) as ingress, WebServer(node) as web:
             console.print(
                 f"SMTP ingress on {settings.smtp_host}:{ingress.port} (STARTTLS, then AUTH) "
                 f"for @{settings.effective_mail_domain}"
             )
+            console.print(f"web app on {web.url}")
             await stop.wait()
         console.print("stopping…")
 

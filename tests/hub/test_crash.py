@@ -25,7 +25,8 @@ def env_for(root: Path, node: str, **extra: str) -> dict[str, str]:
     env.update(
         ICOMM_NODE=node, ICOMM_DATA_DIR=str(root / node), ICOMM_SPOOL_DIR=str(root / "spool")
     )
-    env["ICOMM_SMTP_PORT"] = "0"  # several nodes on one machine: any free port each
+    # several nodes on one machine: any free ports each
+    env.update(ICOMM_SMTP_PORT="0", ICOMM_WEB_PORT="0")
     env.update(extra)
     return env
 

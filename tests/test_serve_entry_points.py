@@ -1,4 +1,5 @@
-"""``icomm serve`` opens the SMTP ingress beside the hub: STARTTLS is offered and required."""
+"""``icomm serve`` opens the SMTP ingress (STARTTLS offered and required) and the web app
+beside the hub."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 ICOMM = [sys.executable, "-c", "from hub.cli import main; main()"]
 
 
@@ -19,10 +22,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_listens_for_smtp_and_requires_starttls(tmp_path: Path) -> None:
-    port = free_port()
+def test_serve_listens_for_smtp_and_the_web(tmp_path: Path) -> None:
+    port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICOMM_")}
     env.update(ICOMM_NODE="ge", ICOMM_DATA_DIR=str(tmp_path / "ge"), ICOMM_SMTP_PORT=str(port))
+    env.update(ICOMM_WEB_PORT=str(web_port))
     server = subprocess.Popen([*ICOMM, "serve"], env=env, stdout=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -40,6 +44,8 @@ def test_serve_listens_for_smtp_and_requires_starttls(tmp_path: Path) -> None:
             code, text = client.mail("nino@ge.icomm.example")
             assert code == 530 and b"STARTTLS" in text
         assert (tmp_path / "ge" / "smtp").is_dir()  # the self-signed certificate for TLS
+        page = httpx.get(f"http://127.0.0.1:{web_port}/login", timeout=10)
+        assert page.status_code == 200 and "<form" in page.text
     finally:
         server.terminate()
         assert server.wait(timeout=60) == 0

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
-from nodes import PASSWORD, Network, add_user
+from nodes import PASSWORD
+from webclient import BASE, browser, csrf, sign_in
 
-from hub.accounts import Role
 from hub.node import Node
 from hub.web import create_app
 
-BASE = "https://icomm.test"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r'id="link" class="link-once" value="([^"]+)"')
 NEW_PASSWORD = "a brand new passphrase, long enough"
 
@@ -34,45 +29,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def network(tmp_path: Path) -> AsyncIterator[Network]:
-    net = Network(tmp_path)
-    try:
-        yield net
-    finally:
-        await net.close()
-
-
-@pytest.fixture
-async def ge(network: Network) -> Node:
-    node = await network.add("ge")
-    await add_user(node, "nino", Role.ADMIN)
-    await add_user(node, "levan")
-    return node
-
-
-@asynccontextmanager
-async def browser(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-        yield client
-
-
-def csrf(page: httpx.Response) -> str:
-    match = CSRF.search(page.text)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-async def sign_in(
-    client: httpx.AsyncClient, username: str, password: str = PASSWORD
-) -> httpx.Response:
-    form = await client.get("/login")
-    return await client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": csrf(form)}
-    )
 
 
 async def admin_post(client: httpx.AsyncClient, path: str, **data: str) -> httpx.Response:
@@ -220,7 +176,6 @@ async def test_a_password_reset_ends_sessions_and_its_link_works_once(ge: Node) 
 
 
 async def test_roles_change_and_an_administrator_cannot_lock_themself_out(ge: Node) -> None:
-    await add_user(ge, "tamar")
     app = create_app(ge)
     async with browser(app) as nino, browser(app) as levan:
         await sign_in(nino, "nino")

@@ -10,36 +10,16 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
-import pytest
 from nodes import PASSWORD, Network, add_user
+from webclient import BASE
 
-from hub.accounts import Role
 from hub.node import Node
 from hub.web import WebServer, create_app
 from message_schemas import Mail
 
-BASE = "https://icomm.test"
 REPORT = bytes(range(256)) * 64 + "ამოღება".encode()
-
-
-@pytest.fixture
-async def network(tmp_path: Path) -> AsyncIterator[Network]:
-    net = Network(tmp_path)
-    try:
-        yield net
-    finally:
-        await net.close()
-
-
-@pytest.fixture
-async def ge(network: Network) -> Node:
-    node = await network.add("ge")
-    await add_user(node, "nino", Role.ADMIN)
-    await add_user(node, "levan")
-    return node
 
 
 @asynccontextmanager
@@ -193,7 +173,6 @@ async def test_state_changes_need_the_csrf_header(ge: Node) -> None:
 
 async def test_bad_input_gets_a_4xx_with_a_detail_never_a_5xx(network: Network, ge: Node) -> None:
     await network.add("am", run=False)
-    await add_user(ge, "tamar")
     await ge.accounts.deactivate("tamar")
     other = await ge.submit(Mail(sender="levan@ge", to=["levan@ge"], subject="private", body=""))
     async with client_for(ge) as client:

@@ -6,40 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
-import pytest
 from nodes import PASSWORD, Network, add_user
+from webclient import BASE, csrf, sign_in
 
 from hub.accounts import Role
 from hub.node import Node
 from hub.web import create_app
 from message_schemas import Mail
 
-BASE = "https://icomm.test"  # cookies are Secure by default: the browser speaks HTTPS
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PHOTO = bytes(range(256)) * 300
 GEORGIAN_FILENAME = "ფოტო სარფი.bin"
-
-
-@pytest.fixture
-async def network(tmp_path: Path) -> AsyncIterator[Network]:
-    """The embedded default only: these tests need no database or broker server."""
-    net = Network(tmp_path)
-    try:
-        yield net
-    finally:
-        await net.close()
-
-
-@pytest.fixture
-async def ge(network: Network) -> Node:
-    node = await network.add("ge")
-    await add_user(node, "nino", Role.ADMIN)
-    await add_user(node, "levan")
-    await add_user(node, "tamar")
-    return node
 
 
 @asynccontextmanager
@@ -48,22 +26,6 @@ async def browser(node: Node) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(node))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
-
-
-def csrf(page: httpx.Response) -> str:
-    match = CSRF.search(page.text)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-async def sign_in(
-    client: httpx.AsyncClient, username: str, password: str = PASSWORD
-) -> httpx.Response:
-    form = await client.get("/login")
-    return await client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf(form)},
-    )
 
 
 async def send(

@@ -123,6 +123,7 @@ def project(
 
 @dataclass(frozen=True)
 class Transmission:
+    seizure_id: int  # the case's row, to record the transmission without looking it up again
     case_ref: str
     case_number: str | None
     revision: int
@@ -150,9 +151,9 @@ class CenLink:
             chunk = pending[start : start + CHUNK]
             await self.node.submit_many([t.message for t in chunk])
             async with self.store.unit() as tx:
-                for item in chunk:
-                    row = await tx.seizures.get(item.case_ref)
-                    await tx.seizures.record_transmission(row, item.message.id)
+                await tx.seizures.record_transmissions(
+                    [(t.seizure_id, t.revision, t.message.id) for t in chunk]
+                )
             sent += chunk
         return sent
 
@@ -164,7 +165,7 @@ class CenLink:
             if party is not None:
                 suspects[link.ref] = Suspect.model_validate(party.record)
         message = project(self.node.id, row.ref, row.revision, seizure, suspects)
-        return Transmission(row.ref, row.case_number, row.revision, message)
+        return Transmission(row.id, row.ref, row.case_number, row.revision, message)
 
 
 class CenIntake:

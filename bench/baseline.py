@@ -51,6 +51,22 @@ class Latency:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @staticmethod
+    def figures(
+        rate: float, count: int, offered_for: float, seconds: list[float]
+    ) -> dict[str, Any]:
+        """The fields of a latency run: ``count`` messages offered at ``rate`` over
+        ``offered_for`` seconds, each taking ``seconds``."""
+        ms = [value * 1000 for value in seconds]
+        return {
+            "offered_rate": rate,
+            "achieved_rate": (count - 1) / offered_for if count > 1 and offered_for > 0 else rate,
+            "messages": count,
+            "p50_ms": percentile(ms, 0.50),
+            "p99_ms": percentile(ms, 0.99),
+            "max_ms": max(ms),
+        }
+
 
 def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
@@ -194,12 +210,4 @@ async def latency(url: str, prefix: str, rate: float, seconds: float) -> Latency
         await asyncio.wait_for(done.wait(), TIMEOUT)
         await publisher.close()
         await channel.close()
-    ms = [value * 1000 for value in latencies]
-    return Latency(
-        offered_rate=rate,
-        achieved_rate=(count - 1) / offered_for if count > 1 and offered_for > 0 else rate,
-        messages=count,
-        p50_ms=percentile(ms, 0.50),
-        p99_ms=percentile(ms, 0.99),
-        max_ms=max(ms),
-    )
+    return Latency(**Latency.figures(rate, count, offered_for, latencies))

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from bench.baseline import percentile
+from bench.baseline import Latency, percentile
 from bench.flows import mail, wait_for, warm_up
 from bench.network import BenchNetwork, InboxWatch
 from hub.node import Node
@@ -27,18 +26,11 @@ MAX_IN_FLIGHT = 500  # submits awaiting their transaction at once
 
 
 @dataclass(frozen=True)
-class Steady:
-    offered_rate: float
-    achieved_rate: float  # submits started per second over the offering
-    messages: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
+class Steady(Latency):
+    """A latency run of the hub (achieved rate: submits started per second)."""
+
     submit_p50_ms: float  # the submit call alone
     submit_p99_ms: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _signal_arrivals(node: Node) -> asyncio.Event:
@@ -115,15 +107,9 @@ class Probe:
             await wait_for(arrivals, count, "mails timed into armen's inbox")
         finally:
             watcher.cancel()
-        ms = [value * 1000 for value in latencies.values()]
         submit_ms = [value * 1000 for value in submit_times]
         return Steady(
-            offered_rate=rate,
-            achieved_rate=(count - 1) / offered_for if count > 1 and offered_for > 0 else rate,
-            messages=count,
-            p50_ms=percentile(ms, 0.50),
-            p99_ms=percentile(ms, 0.99),
-            max_ms=max(ms),
+            **Latency.figures(rate, count, offered_for, list(latencies.values())),
             submit_p50_ms=percentile(submit_ms, 0.50),
             submit_p99_ms=percentile(submit_ms, 0.99),
         )

@@ -137,11 +137,11 @@ class Accounts:
         time either way); argon2 runs off the event loop, which it would hold ~50 ms."""
         async with self.db.transaction() as tx:
             user = await tx.users.find(username.strip().lower())
-        usable = user is not None and user.active and user.role != "service"
-        stored = user.password_hash if usable and user is not None else None
-        if not await asyncio.to_thread(verify_password, stored, password) or user is None:
-            return None
-        return _account(user) if usable else None
+        if user is None or not user.active or user.role == "service":
+            user = None  # still verify, against a decoy: the same time either way
+        stored = user.password_hash if user is not None else None
+        matches = await asyncio.to_thread(verify_password, stored, password)
+        return _account(user) if user is not None and matches else None
 
     async def add_group(self, name: str, description: str = "") -> None:
         name = _checked_name(name, "group")

@@ -185,15 +185,13 @@ class SeizureRepository:
         )
         return (await self.session.scalars(query)).all()
 
-    async def record_transmission(self, row: SeizureRow, message_id: str) -> None:
-        self.session.add(
-            TransmissionRow(seizure_id=row.id, revision=row.revision, message_id=message_id)
+    async def record_transmissions(self, sent: Sequence[tuple[int, int, str]]) -> None:
+        """Keep that these (seizure id, revision, message id) went to the CEN."""
+        self.session.add_all(
+            TransmissionRow(seizure_id=seizure_id, revision=revision, message_id=message_id)
+            for seizure_id, revision, message_id in sent
         )
         await self.session.flush()
-
-    async def transmissions(self, row: SeizureRow) -> Sequence[TransmissionRow]:
-        query = select(TransmissionRow).where(TransmissionRow.seizure_id == row.id)
-        return (await self.session.scalars(query.order_by(TransmissionRow.id))).all()
 
     async def record_share(
         self, row: SeizureRow, node: str, handling_code: str, message_id: str, actor: str

@@ -39,7 +39,7 @@ from message_schemas import (
     node_of,
     parse_message,
 )
-from storage import Database, Store
+from storage import Database, Outcome, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class Receiver:
         """Store an envelope's messages; raising means *not stored* (the transport retries).
 
         Raises NotYet for a message signed with a trusted partner's key not known yet.
+        The signatures are checked before the transaction; the database work is done for
+        the whole envelope at once.
         """
         self.keyring.refresh()
         raw = delivery.body
@@ -86,7 +88,7 @@ class Receiver:
             return
         envelope_id = header.eid
         delivery_time = delivery.queued_at or datetime.now(UTC)
-        queued = False
+        checked = [self._verified(header, jws, delivery_time) for jws in items]
         async with self.db.transaction() as tx:
             message_ids = [entry.id for entry in header.msgs]
             if not await tx.envelopes.add(envelope_id, "in", header.sender, message_ids, raw):
@@ -98,22 +100,8 @@ class Receiver:
                 await tx.quarantine.add(Reason.REPLAY, detail, raw, envelope_id=envelope_id)
                 log.warning("quarantined envelope %s: replay", envelope_id)
                 return
-            for position, jws in enumerate(items):
-                try:
-                    queued |= await self._accept(tx, header, jws, delivery_time)
-                except Rejected as exc:
-                    # the header lists the bundle's messages in order (for the listing only)
-                    message_id = message_ids[position] if position < len(message_ids) else None
-                    await tx.quarantine.add(
-                        exc.reason,
-                        exc.detail,
-                        jws.encode(),
-                        envelope_id=envelope_id,
-                        message_id=message_id,
-                    )
-                    log.warning(
-                        "quarantined message %s from envelope %s: %s", message_id, envelope_id, exc
-                    )
+            accepted = await self._first_seen(tx, header, items, checked)
+            queued = await self._store(tx, header, accepted)
         if queued:  # something was delivered here, and its receipt waits to leave
             self.on_outbox()
             self.on_inbox()
@@ -137,51 +125,111 @@ class Receiver:
             await tx.quarantine.add(exc.reason, exc.detail, raw, envelope_id=envelope_id)
         log.warning("quarantined envelope %s: %s", envelope_id, exc)
 
-    async def _accept(
-        self, tx: Store, header: EnvelopeHeader, jws: str, delivery_time: datetime
-    ) -> bool:
-        """Check and deliver one signed message; True when a receipt was queued."""
-        envelope_id = header.eid
+    def _verified(
+        self, header: EnvelopeHeader, jws: str, delivery_time: datetime
+    ) -> Message | Rejected | NotYet:
+        """One signed message checked (signature, schema, signer, clock, address), or why
+        not; CPU only, no database."""
         try:
             item = verify_item(jws, self.trust)
         except EnvelopeError as exc:
             if exc.reason == "unknown_key" and header.sender in self.trust.nodes():
-                raise NotYet(
+                return NotYet(
                     f"node {header.sender!r} signed with a key this node does not know yet "
                     f"({exc.detail}); waiting for its keys.announce, or import its new keys "
                     "with `icomm keys import` and retry the dead letter"
-                ) from exc
-            raise _rejected(exc) from exc
+                )
+            return _rejected(exc)
         try:
             message = parse_message(item.payload)
+            self._check(message, item, delivery_time)
         except SchemaError as exc:
-            raise Rejected(Reason.SCHEMA, str(exc)) from exc
-        self._check(message, item, delivery_time)
-        if not await tx.seen.first_time(message.id, envelope_id):
-            seen = await tx.seen.get(message.id)
-            when = f"{seen.received_at:%Y-%m-%d %H:%M:%S} UTC" if seen else "earlier"
-            raise Rejected(Reason.REPLAY, f"message id {message.id} was already received at {when}")
-        if isinstance(message, Receipt):
+            return Rejected(Reason.SCHEMA, str(exc))
+        except Rejected as exc:
+            return exc
+        return message
+
+    async def _first_seen(
+        self,
+        tx: Store,
+        header: EnvelopeHeader,
+        items: list[str],
+        checked: list[Message | Rejected | NotYet],
+    ) -> list[tuple[Message, str]]:
+        """Record the ids of the checked messages; quarantine the refused and the replayed
+        ones. The messages to store, with their signed form."""
+        for outcome in checked:
+            if isinstance(outcome, NotYet):
+                raise outcome  # not stored at all: the transport tries the envelope again
+        fresh = await tx.seen.first_times(
+            [m.id for m in checked if not isinstance(m, Rejected | NotYet)], header.eid
+        )
+        accepted = []
+        for position, (jws, outcome) in enumerate(zip(items, checked, strict=True)):
+            if not isinstance(outcome, Rejected | NotYet):
+                if outcome.id in fresh:
+                    fresh.discard(outcome.id)  # twice in one envelope: the second is a replay
+                    accepted.append((outcome, jws))
+                    continue
+                seen = await tx.seen.get(outcome.id)
+                when = f"{seen.received_at:%Y-%m-%d %H:%M:%S} UTC" if seen else "earlier"
+                detail = f"message id {outcome.id} was already received at {when}"
+                outcome = Rejected(Reason.REPLAY, detail)
+            # the header lists the bundle's messages in order (for the listing only)
+            message_id = header.msgs[position].id if position < len(header.msgs) else None
+            await self._quarantine_message(tx, outcome, jws, header.eid, message_id)
+        return accepted
+
+    async def _quarantine_message(
+        self, tx: Store, exc: Rejected, jws: str, envelope_id: str, message_id: str | None
+    ) -> None:
+        await tx.quarantine.add(
+            exc.reason, exc.detail, jws.encode(), envelope_id=envelope_id, message_id=message_id
+        )
+        log.warning("quarantined message %s from envelope %s: %s", message_id, envelope_id, exc)
+
+    async def _store(
+        self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str]]
+    ) -> bool:
+        """Record receipts, import announced keys, store and deliver the rest, and queue
+        a receipt for each message delivered; True when a receipt was queued."""
+        receipts = [m for m, _ in accepted if isinstance(m, Receipt)]
+        if receipts:
             await self.router.record_results(
                 tx,
-                message.receipt_for,
-                message.results,
-                receipt_id=message.id,
-                digest=message.digest,
+                [
+                    Outcome(r.receipt_for, res.address, res.status, res.reason, r.id, r.digest)
+                    for r in receipts
+                    for res in r.results
+                ],
             )
-            return False
-        here = [a for a in message.to if node_of(a) == self.node]
-        if isinstance(message, KeysAnnounce):
-            self._announce(message, item.signer_node)
-            results = [RecipientResult(address=a, status="delivered") for a in here]
-        else:
-            digest = hashlib.sha256(jws.encode()).hexdigest()
-            await tx.mailbox.add_message(
-                stored_form(message, "remote", digest), self.router.store_attachments(message)
+        delivered: list[tuple[Message, str, list[Outcome]]] = []
+        mails: list[tuple[Message, str]] = []
+        for message, jws in accepted:
+            if isinstance(message, KeysAnnounce):
+                try:
+                    self._announce(message, node_of(message.sender))
+                except Rejected as exc:
+                    await self._quarantine_message(tx, exc, jws, header.eid, message.id)
+                    continue
+                here = [a for a in message.to if node_of(a) == self.node]
+                delivered.append((message, jws, [Outcome(message.id, a, "delivered") for a in here]))
+            elif not isinstance(message, Receipt):
+                mails.append((message, jws))
+        if mails:
+            await tx.mailbox.add_messages(
+                [
+                    (stored_form(m, "remote", _digest(jws)), self.router.store_attachments(m))
+                    for m, jws in mails
+                ]
             )
-            results = await self.router.deliver(tx, message, here)
-        await self._queue_receipt(tx, message, jws, results)
-        return True
+            outcomes = await self.router.deliver(
+                tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _ in mails]
+            )
+            delivered.extend((m, jws, o) for (m, jws), o in zip(mails, outcomes, strict=True))
+        for message, jws, outcomes in delivered:
+            self._queue_receipt(tx, message, jws, outcomes)
+        return bool(delivered)
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
         """Signer, clock window and addressing.
@@ -221,17 +269,24 @@ class Receiver:
             raise Rejected(Reason.SCHEMA, f"announced keys refused: {exc}") from exc
         log.info("imported keys %s announced by %s", kids, message.node)
 
-    async def _queue_receipt(
-        self, tx: Store, message: Message, jws: str, results: list[RecipientResult]
+    def _queue_receipt(
+        self, tx: Store, message: Message, jws: str, outcomes: list[Outcome]
     ) -> None:
         """The signed receipt back to the sender: this node's outcome per address."""
         receipt = Receipt(
             sender=f"postmaster@{self.node}",
             to=[message.sender],
             receipt_for=message.id,
-            digest=hashlib.sha256(jws.encode()).hexdigest(),
-            results=results,
+            digest=_digest(jws),
+            results=[
+                RecipientResult(address=o.address, status=o.status, reason=o.reason)  # type: ignore[arg-type]
+                for o in outcomes
+            ],
             received_at=datetime.now(UTC),
         )
-        payload = dump_message(receipt)
-        await tx.outbox.add(receipt.id, receipt.type, node_of(message.sender), payload)
+        tx.outbox.add(receipt.id, receipt.type, node_of(message.sender), dump_message(receipt))
+
+
+def _digest(jws: str) -> str:
+    """SHA-256 of a signed message as it travelled: the receipt's proof of what arrived."""
+    return hashlib.sha256(jws.encode()).hexdigest()

@@ -7,6 +7,7 @@ SQLAlchemy is used only inside this package; the hub works through
 import storage.cases.tables  # noqa: F401  (the case stores' tables join the metadata)
 from storage.blobs import BlobStore
 from storage.database import Database, UnitOfWork
+from storage.deliveries import Outcome
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
 from storage.mailbox import AttachmentMeta, FolderItem
 from storage.models import Delivery as StoredDelivery
@@ -24,6 +25,7 @@ __all__ = [
     "Database",
     "FolderItem",
     "NotFound",
+    "Outcome",
     "StorageError",
     "Store",
     "StoredDelivery",

@@ -10,6 +10,7 @@ from storage.database import Database, UnitOfWork
 from storage.deliveries import Outcome
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
 from storage.mailbox import AttachmentMeta, FolderItem
+from storage.models import Attachment as StoredAttachment
 from storage.models import Delivery as StoredDelivery
 from storage.models import Message as StoredMessage
 from storage.models import OutboxItem as StoredOutboxItem
@@ -28,6 +29,7 @@ __all__ = [
     "Outcome",
     "StorageError",
     "Store",
+    "StoredAttachment",
     "StoredDelivery",
     "StoredMessage",
     "StoredOutboxItem",

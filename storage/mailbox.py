@@ -141,16 +141,18 @@ class MailboxRepository:
         )
         return [(o, f) for o, f in (await self.session.execute(query)).all()]
 
-    async def mark_read(self, message_id: str, owner: str) -> None:
-        await self.session.execute(
-            update(MailboxEntry)
-            .where(
-                MailboxEntry.message_id == message_id,
-                MailboxEntry.owner == owner,
-                MailboxEntry.read_at.is_(None),
+    async def mark_read(self, message_ids: Sequence[str], owner: str) -> None:
+        """Mark messages read in ``owner``'s mailbox (the first reading's time is kept)."""
+        for ids in in_chunks(message_ids):
+            await self.session.execute(
+                update(MailboxEntry)
+                .where(
+                    MailboxEntry.message_id.in_(ids),
+                    MailboxEntry.owner == owner,
+                    MailboxEntry.read_at.is_(None),
+                )
+                .values(read_at=datetime.now(UTC))
             )
-            .values(read_at=datetime.now(UTC))
-        )
 
     async def thread(self, thread_id: str) -> Sequence[Message]:
         query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created)

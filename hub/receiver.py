@@ -5,8 +5,9 @@ whole envelope), then for each signed message: verify the signature against the
 trust store, parse it, check that its signer is its sender's node, that it was
 created inside the clock window, that it is addressed to this node and that its id
 is new. A message failing any check is quarantined with that reason; the others
-are delivered. The envelope, the deliveries, the seen ids and the receipts going
-back commit in one transaction, and only then does the transport acknowledge.
+are delivered. The envelope, the deliveries, the seen ids and the receipt going
+back (one per envelope, acknowledging each message kept) commit in one transaction,
+and only then does the transport acknowledge.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from keys import (
     verify_item,
 )
 from message_schemas import (
+    Acknowledgement,
     EnvelopeHeader,
     KeysAnnounce,
     Message,
@@ -192,17 +194,36 @@ class Receiver:
         self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str]]
     ) -> bool:
         """Record receipts, import announced keys, store and deliver the rest, and queue
-        a receipt for each message delivered; True when a receipt was queued."""
-        receipts = [m for m, _ in accepted if isinstance(m, Receipt)]
-        if receipts:
-            await self.router.record_results(
-                tx,
-                [
-                    Outcome(r.receipt_for, res.address, res.status, res.reason, r.id, r.digest)
-                    for r in receipts
-                    for res in r.results
-                ],
-            )
+        one receipt per sending node for the messages delivered; True when one was queued.
+
+        A receipt speaks only for its own node's recipients: a result for an address at
+        another node is ignored (and logged).
+        """
+        outcomes = []
+        for receipt in (m for m, _ in accepted if isinstance(m, Receipt)):
+            signer = node_of(receipt.sender)
+            for ack in receipt.acknowledges:
+                for res in ack.results:
+                    if node_of(res.address) != signer:
+                        log.warning(
+                            "receipt %s from %s speaks for %s: ignored",
+                            receipt.id,
+                            signer,
+                            res.address,
+                        )
+                        continue
+                    outcomes.append(
+                        Outcome(
+                            ack.receipt_for,
+                            res.address,
+                            res.status,
+                            res.reason,
+                            receipt.id,
+                            ack.digest,
+                        )
+                    )
+        if outcomes:
+            await self.router.record_results(tx, outcomes)
         delivered: list[tuple[Message, str, list[Outcome]]] = []
         mails: list[tuple[Message, str]] = []
         for message, jws in accepted:
@@ -213,7 +234,9 @@ class Receiver:
                     await self._quarantine_message(tx, exc, jws, header.eid, message.id)
                     continue
                 here = [a for a in message.to if node_of(a) == self.node]
-                delivered.append((message, jws, [Outcome(message.id, a, "delivered") for a in here]))
+                delivered.append(
+                    (message, jws, [Outcome(message.id, a, "delivered") for a in here])
+                )
             elif not isinstance(message, Receipt):
                 mails.append((message, jws))
         if mails:
@@ -227,8 +250,20 @@ class Receiver:
                 tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _ in mails]
             )
             delivered.extend((m, jws, o) for (m, jws), o in zip(mails, outcomes, strict=True))
+        by_node: dict[str, list[Acknowledgement]] = {}
         for message, jws, outcomes in delivered:
-            self._queue_receipt(tx, message, jws, outcomes)
+            by_node.setdefault(node_of(message.sender), []).append(
+                Acknowledgement(
+                    receipt_for=message.id,
+                    digest=_digest(jws),
+                    results=[
+                        RecipientResult(address=o.address, status=o.status, reason=o.reason)  # type: ignore[arg-type]
+                        for o in outcomes
+                    ],
+                )
+            )
+        for node, acknowledgements in by_node.items():
+            self._queue_receipt(tx, node, acknowledgements)
         return bool(delivered)
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
@@ -269,22 +304,15 @@ class Receiver:
             raise Rejected(Reason.SCHEMA, f"announced keys refused: {exc}") from exc
         log.info("imported keys %s announced by %s", kids, message.node)
 
-    def _queue_receipt(
-        self, tx: Store, message: Message, jws: str, outcomes: list[Outcome]
-    ) -> None:
-        """The signed receipt back to the sender: this node's outcome per address."""
+    def _queue_receipt(self, tx: Store, node: str, acknowledges: list[Acknowledgement]) -> None:
+        """One signed receipt back to a node for what one envelope brought from it."""
         receipt = Receipt(
             sender=f"postmaster@{self.node}",
-            to=[message.sender],
-            receipt_for=message.id,
-            digest=_digest(jws),
-            results=[
-                RecipientResult(address=o.address, status=o.status, reason=o.reason)  # type: ignore[arg-type]
-                for o in outcomes
-            ],
+            to=[f"postmaster@{node}"],
+            acknowledges=acknowledges,
             received_at=datetime.now(UTC),
         )
-        tx.outbox.add(receipt.id, receipt.type, node_of(message.sender), dump_message(receipt))
+        tx.outbox.add(receipt.id, receipt.type, node, dump_message(receipt))
 
 
 def _digest(jws: str) -> str:

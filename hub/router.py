@@ -121,7 +121,9 @@ class Router:
             )
             # submitted before under its id: submitting is idempotent
             fresh = [(m, payload) for m, payload in prepared if m.id in stored]
-            await tx.mailbox.file_many([(m.id, parse_address(m.sender)[0], "sent") for m, _ in fresh])
+            await tx.mailbox.file_many(
+                [(m.id, parse_address(m.sender)[0], "sent") for m, _ in fresh]
+            )
             for message, payload in fresh:
                 remote: dict[str, list[str]] = {}
                 for address in message.to:
@@ -204,9 +206,7 @@ class Router:
         for message_id, failures in failed.items():
             await self._non_delivery_notice(tx, message_id, failures)
 
-    async def _non_delivery_notice(
-        self, tx: Store, message_id: str, failed: list[Outcome]
-    ) -> None:
+    async def _non_delivery_notice(self, tx: Store, message_id: str, failed: list[Outcome]) -> None:
         original = await tx.mailbox.get(message_id)
         sender_local = parse_address(original.sender)[0]
         lines = "\n".join(f"  {r.address}: {r.reason}" for r in failed)

@@ -82,7 +82,7 @@ async def test_a_user_is_told_new_mail_waits_without_its_contents(
     assert notice["To"] == "levan@customs.example"
     assert notice["Subject"] == "New message in Icomm"
     text = notice.get_content()
-    assert "1 new message(s)" in text and "node ge" in text
+    assert "1 new message waits" in text and "node ge" in text
     assert "Sarpi" not in notice.as_string() and "Levan" not in text
 
 
@@ -111,7 +111,7 @@ async def test_nothing_is_announced_twice_and_read_mail_is_not_announced(
 
     await eventually(told_again)
     await eventually(all_told)
-    assert "1 new message(s)" in handler.received[1].get_content()
+    assert "1 new message waits" in handler.received[1].get_content()
     assert len(handler.received) == 2
 
 

@@ -25,7 +25,8 @@ def language_choices() -> list[tuple[str, str]]:
     choices = []
     for code in LANGUAGES:
         name = Locale.parse(code).get_display_name(code) or code
-        choices.append((code, name[:1].upper() + name[1:]))
+        # title case, not upper: Georgian has no capital letters in running text
+        choices.append((code, name[:1].title() + name[1:]))
     return choices
 
 

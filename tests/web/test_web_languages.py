@@ -64,7 +64,7 @@ def template_ids() -> set[MsgId]:
     return {message.id for message in read_catalogue(TEMPLATE) if message.id}
 
 
-# (a) and (b): the catalogues
+# the catalogues
 
 
 def test_the_template_lists_exactly_the_messages_of_the_sources() -> None:
@@ -106,7 +106,7 @@ def test_every_message_is_translated_with_its_placeholders(language: str) -> Non
     assert not problems, f"{catalogue_path(language)}:\n" + "\n".join(problems) + f"\n{UPDATE}"
 
 
-# (c): the walk
+# the walk through the main pages
 
 
 class Visible(HTMLParser):
@@ -276,8 +276,9 @@ async def test_the_translated_pages_show_no_english(ge: Node, language: str) -> 
     month = get_month_names("wide", locale=language)[created.month]
     assert month in pages["message"].text, f"no {month!r}: the date is not in {language}"
     assert get_month_names("wide", locale="en")[created.month] not in pages["message"].text
-    size = format_decimal(12.345, format="#,##0.#", locale=language)  # 12,3
-    assert size in pages["message"].text and "12.3" not in pages["message"].text
+    size = format_decimal(12.345, format="#,##0.#", locale=language)  # 12,3 (kB)
+    [listed] = [text for text in visible(pages["message"]) if "application/octet-stream" in text]
+    assert listed.startswith(f"{size} ") and "12.3" not in listed, listed
 
 
 # choosing a language

@@ -25,7 +25,15 @@ from browser import (
     sign_in,
 )
 from nodes import PASSWORD
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Response,
+    expect,
+)
 
 from hub.accounts import Role
 
@@ -56,18 +64,35 @@ def chrome() -> Iterator[Browser]:
 
 
 class People:
-    """Opens a browser context (a person at their own computer) per name."""
+    """Opens a browser context (a person at their own computer) per name, and notes what
+    no page may show: a 5xx, a stylesheet that did not load, an error in the console
+    (a Content-Security-Policy violation, say)."""
 
     def __init__(self, browser: Browser, node: ServedNode) -> None:
         self.browser = browser
         self.node = node
         self.contexts: list[BrowserContext] = []
+        self.problems: list[str] = []
 
     def page(self) -> Page:
         context = self.browser.new_context(base_url=self.node.url, accept_downloads=True)
         context.set_default_timeout(STEP_MS)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("response", self._check_response)
+        page.on("console", self._check_console)
+        return page
+
+    def _check_response(self, response: Response) -> None:
+        static = "/static/" in response.url
+        if response.status >= 500 or (static and response.status != 200):
+            self.problems.append(f"{response.status} for {response.url}")
+
+    def _check_console(self, message: ConsoleMessage) -> None:
+        # a page answered with a 4xx on purpose (a wrong password: 400) is no problem; the
+        # responses that are, _check_response notes
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console: {message.text}")
 
     def signed_in(self, username: str) -> Page:
         page = self.page()
@@ -82,6 +107,7 @@ def people(chrome: Browser, node: ServedNode) -> Iterator[People]:
     yield opened
     for context in opened.contexts:
         context.close()
+    assert not opened.problems, opened.problems
 
 
 def wait_in_inbox(page: Page, subject: str) -> Locator:

@@ -11,6 +11,7 @@ non-delivery notice back to the sender.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from message_schemas import (
 from storage import AttachmentMeta, BlobStore, Database, Outcome, Store, StoredMessage
 
 POSTMASTER = "postmaster"
+GROUP_LIMIT = 500  # submissions written in one transaction at most
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,16 @@ def stored_form(message: Message, origin: str, digest: str | None = None) -> Sto
     )
 
 
+def _settle(waiting: asyncio.Future[Message], outcome: Message | Exception) -> None:
+    """Answer a waiting submitter, unless it stopped waiting."""
+    if waiting.done():
+        return
+    if isinstance(outcome, Exception):
+        waiting.set_exception(outcome)
+    else:
+        waiting.set_result(outcome)
+
+
 class Router:
     """Submits messages written at this node and delivers messages into its mailboxes."""
 
@@ -89,11 +101,71 @@ class Router:
         self.max_message_bytes = max_message_bytes
         self.on_outbox = on_outbox
         self.on_inbox = on_inbox
+        self._waiting: list[tuple[Message, asyncio.Future[Message]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, message: Message) -> Message:
-        """Accept a message from a local sender: store it, deliver locally, queue the rest."""
-        [accepted] = await self.submit_many([message])
-        return accepted
+        """Accept a message from a local sender: store it, deliver locally, queue the rest.
+
+        Submissions that arrive while a transaction is being written wait and are written
+        together in the next one (a group commit): a busy node writes fewer, larger
+        transactions instead of one per person sending. Each caller still gets its own answer: a
+        group that fails is written again one message at a time, so one bad message
+        refuses only its own sender.
+        """
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, waiting))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await waiting
+
+    async def _write_waiting(self) -> None:
+        """Write the waiting submissions, a group per transaction, until none wait."""
+        while self._waiting:
+            group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
+            del self._waiting[:GROUP_LIMIT]
+            await self._write_group(await self._acceptable(group))
+
+    async def _acceptable(
+        self, group: list[tuple[Message, asyncio.Future[Message]]]
+    ) -> list[tuple[Message, asyncio.Future[Message]]]:
+        """The submissions that pass the checks ``submit_many`` makes (in its order); the
+        others are answered with their refusal at once, without touching the rest."""
+        partners = self._partner_nodes()
+        senders_ok: set[str] = set()
+        acceptable = []
+        async with self.db.transaction() as tx:
+            for message, waiting in group:
+                local = parse_address(message.sender)[0]
+                try:
+                    self._check_node(message)
+                    if local not in senders_ok:
+                        await self._check_sender(tx, local)
+                        senders_ok.add(local)
+                    self._check_partners(message, partners)
+                except HubError as exc:
+                    _settle(waiting, exc)
+                else:
+                    acceptable.append((message, waiting))
+        return acceptable
+
+    async def _write_group(self, group: list[tuple[Message, asyncio.Future[Message]]]) -> None:
+        """One transaction for the group; if it is refused, each half again (so a refusal
+        costs a few transactions more, and reaches only the sender it concerns)."""
+        if not group:
+            return
+        try:
+            accepted = await self.submit_many([message for message, _ in group])
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0][1], exc)
+                return
+            half = len(group) // 2
+            await self._write_group(group[:half])
+            await self._write_group(group[half:])
+            return
+        for (_, waiting), message in zip(group, accepted, strict=True):
+            _settle(waiting, message)
 
     async def submit_many(self, messages: Sequence[Message]) -> list[Message]:
         """Accept several messages in one transaction: all of them, or none (an import, a feed).
@@ -102,20 +174,15 @@ class Router:
         so an adapter that resubmits after a crash (with ids it derives) sends nothing twice.
         The database work is done for the batch at once, not message by message.
         """
+        partners = self._partner_nodes()
         prepared = [self._prepare(message) for message in messages]
         here: list[tuple[Message, list[str]]] = []
         queued = False
         async with self.db.transaction() as tx:
-            partners = {self.node, *self.partners()}
             for local in dict.fromkeys(parse_address(m.sender)[0] for m, _ in prepared):
                 await self._check_sender(tx, local)
             for message, _ in prepared:
-                unknown = sorted({node_of(a) for a in message.to} - partners)
-                if unknown:
-                    raise AddressError(
-                        f"no partner node {', '.join(map(repr, unknown))} in the trust store: "
-                        "import its public keys first (icomm keys import NODE FILE)"
-                    )
+                self._check_partners(message, partners)
             stored = await tx.mailbox.add_messages(
                 [(stored_form(m, "local"), self.store_attachments(m)) for m, _ in prepared]
             )
@@ -143,10 +210,25 @@ class Router:
             self.on_inbox()
         return [message for message, _ in prepared]
 
-    def _prepare(self, message: Message) -> tuple[Message, bytes]:
-        """Checks that need no database: the sender's node, the size; a thread id for mail."""
+    def _partner_nodes(self) -> set[str]:
+        return {self.node, *self.partners()}
+
+    def _check_node(self, message: Message) -> None:
         if node_of(message.sender) != self.node:
             raise PermissionDenied(f"{message.sender} is not an address of this node ({self.node})")
+
+    def _check_partners(self, message: Message, partners: set[str]) -> None:
+        """Every recipient's node is this one or a partner whose keys we hold."""
+        unknown = sorted({node_of(a) for a in message.to} - partners)
+        if unknown:
+            raise AddressError(
+                f"no partner node {', '.join(map(repr, unknown))} in the trust store: "
+                "import its public keys first (icomm keys import NODE FILE)"
+            )
+
+    def _prepare(self, message: Message) -> tuple[Message, bytes]:
+        """Checks that need no database: the sender's node, the size; a thread id for mail."""
+        self._check_node(message)
         if isinstance(message, Mail) and message.thread_id is None:
             message = message.model_copy(update={"thread_id": message.id})
         payload = dump_message(message)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nodes import Network, add_user, eventually
+from sqlalchemy import event
 
 from hub.errors import AddressError, HubError, PermissionDenied
 from message_schemas import Attachment, Mail
@@ -178,5 +181,38 @@ async def test_submitting_a_message_id_again_sends_nothing_twice(network: Networ
 
     async def arrived() -> bool:
         return len(await am.mailbox.folder("armen")) == 2
+
+    await eventually(arrived)
+
+
+async def test_concurrent_submits_share_transactions_and_each_gets_its_own_answer(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    for name in ("nino", "levan"):
+        await add_user(ge, name)
+    await add_user(am, "armen")
+    await ge.accounts.deactivate("levan")
+    commits = []
+    event.listen(ge.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+
+    good = [mail("nino@ge", "armen@am", subject=f"g{i}") for i in range(60)]
+    answers = await asyncio.gather(
+        *(ge.submit(m) for m in good[:30]),
+        ge.submit(mail("levan@ge", "armen@am")),
+        ge.submit(mail("nino@ge", "olena@ua")),
+        *(ge.submit(m) for m in good[30:]),
+        return_exceptions=True,
+    )
+
+    refused = [a for a in answers if isinstance(a, Exception)]
+    assert [type(e) for e in refused] == [PermissionDenied, AddressError]
+    assert "deactivated" in str(refused[0]) and "'ua'" in str(refused[1])
+    assert {a.id for a in answers if not isinstance(a, Exception)} == {m.id for m in good}
+    # 62 submits grouped: a few transactions (more to find whose was refused), not 62
+    assert len(commits) < 8
+
+    async def arrived() -> bool:
+        return len(await am.mailbox.folder("armen", limit=100)) == 60
 
     await eventually(arrived)

@@ -13,6 +13,7 @@ copy as a replay; the mailbox still holds each message once).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -34,6 +35,8 @@ UNREACHABLE_BACKOFF = 30.0
 #: a bundle closes at this many payload bytes (a larger message travels alone), well
 #: under the envelope's ciphertext cap in keys/
 BUNDLE_BYTES = 8 * 2**20
+#: envelopes sealed before a restart and published again, read from the archive at a time
+REPUBLISH_BATCH = 16
 
 
 class Dispatcher(PokedLoop):
@@ -73,20 +76,19 @@ class Dispatcher(PokedLoop):
         published = 0
         async with self.db.transaction() as tx:
             unconfirmed = await tx.outbox.sealed_envelopes()
-        for envelope_id in unconfirmed:
+        for start in range(0, len(unconfirmed), REPUBLISH_BATCH):
+            again = []
             async with self.db.transaction() as tx:
-                envelope = await tx.envelopes.get(envelope_id)
-                if datetime.now(UTC) - envelope.created_at > self.reseal_after:
-                    await tx.outbox.unseal(envelope_id)
-                    log.info("envelope %s is too old to publish: sealing afresh", envelope_id)
-                    continue
-                peer, raw = envelope.peer, envelope.raw
-            await self._publish(peer, envelope_id, raw)
-            published += 1
+                for envelope_id in unconfirmed[start : start + REPUBLISH_BATCH]:
+                    envelope = await tx.envelopes.get(envelope_id)
+                    if datetime.now(UTC) - envelope.created_at > self.reseal_after:
+                        await tx.outbox.unseal(envelope_id)
+                        log.info("envelope %s is too old to publish: sealing afresh", envelope_id)
+                    else:
+                        again.append((envelope.peer, envelope_id, envelope.raw))
+            published += await self._publish(again)
         while sealed := await self._seal_batch():
-            for peer, envelope_id, raw in sealed:
-                await self._publish(peer, envelope_id, raw)
-                published += 1
+            published += await self._publish(sealed)
         return published
 
     async def _seal_batch(self) -> list[tuple[str, str, bytes]]:
@@ -154,8 +156,21 @@ class Dispatcher(PokedLoop):
         await tx.outbox.mark_sealed([r.id for r in bundle], envelope_id)
         return node, envelope_id, raw
 
-    async def _publish(self, node: str, envelope_id: str, raw: bytes) -> None:
-        await self.transport.publish(node, envelope_id, raw)
-        async with self.db.transaction() as tx:
-            await tx.outbox.mark_sent(envelope_id)
-        log.info("envelope %s published to %s", envelope_id, node)
+    async def _publish(self, envelopes: list[tuple[str, str, bytes]]) -> int:
+        """Publish envelopes together (their confirms awaited at once, not one by one) and
+        mark the confirmed ones sent; the first failure is raised after that."""
+        if not envelopes:
+            return 0
+        outcomes = await asyncio.gather(
+            *(self.transport.publish(node, eid, raw) for node, eid, raw in envelopes),
+            return_exceptions=True,
+        )
+        confirmed = [eid for (_, eid, _), o in zip(envelopes, outcomes, strict=True) if o is None]
+        if confirmed:
+            async with self.db.transaction() as tx:
+                await tx.outbox.mark_sent(confirmed)
+        for (node, eid, _), outcome in zip(envelopes, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            log.info("envelope %s published to %s", eid, node)
+        return len(confirmed)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem
+from storage.store import in_chunks
 
 
 class OutboxRepository:
@@ -52,12 +53,14 @@ class OutboxRepository:
         )
         return [eid for eid in (await self.session.scalars(query)).all() if eid]
 
-    async def mark_sent(self, envelope_id: str) -> None:
-        await self.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.envelope_id == envelope_id, OutboxItem.state == "sealed")
-            .values(state="sent", sent_at=datetime.now(UTC), payload=None)
-        )
+    async def mark_sent(self, envelope_ids: Sequence[str]) -> None:
+        """The transport confirmed these envelopes: their rows are sent (payloads dropped)."""
+        for ids in in_chunks(envelope_ids):
+            await self.session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.envelope_id.in_(ids), OutboxItem.state == "sealed")
+                .values(state="sent", sent_at=datetime.now(UTC), payload=None)
+            )
 
     async def unseal(self, envelope_id: str) -> None:
         """Send an unconfirmed envelope's messages back to ``pending``, to be sealed again."""

@@ -124,7 +124,11 @@ class Router:
         while self._waiting:
             group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
             del self._waiting[:GROUP_LIMIT]
-            await self._write_group(await self._acceptable(group))
+            try:
+                await self._write_group(await self._acceptable(group))
+            except Exception as exc:  # the database is away: each of them hears so
+                for _, waiting in group:
+                    _settle(waiting, exc)
 
     async def _acceptable(
         self, group: list[tuple[Message, asyncio.Future[Message]]]

@@ -22,7 +22,16 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import AddressError, HubError, PermissionDenied
-from hub.web import api, mail_views, pages
+from hub.web import (
+    api,
+    case_api,
+    case_views,
+    cen_views,
+    mail_views,
+    pages,
+    party_views,
+    photo_views,
+)
 from hub.web.auth import (
     CsrfRefused,
     WebContext,
@@ -146,7 +155,12 @@ def create_app(
     )
     app.include_router(pages.router)
     app.include_router(mail_views.router)
+    app.include_router(case_views.router)
+    app.include_router(photo_views.router)
+    app.include_router(party_views.router)
+    app.include_router(cen_views.router)
     app.include_router(api.router)
+    app.include_router(case_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # a mail's files, base64 in JSON or raw in a form, plus room for the rest of the form
     app.add_middleware(BodyLimit, limit=node.settings.max_message_bytes + 2**20)

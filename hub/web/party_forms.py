@@ -6,9 +6,13 @@ The checks are the case store's (:func:`adapters.quality.check_suspect`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.casestore import PartyKind
+from adapters.errors import Problem
+from adapters.quality import check_company, check_suspect
 from hub.web.record_forms import FieldSpec, FormSpec, Kind, RowSpec
 from hub.web.rendering import N_
 from message_schemas import Company, Suspect
@@ -65,6 +69,7 @@ class PartyKindInfo:
     path: str  # "/suspects"
     model: type[Suspect] | type[Company]
     form: FormSpec
+    check: Callable[[Any], list[Problem]]  # the store's quality check of the record
     title: str  # "Suspects"
     one: str  # "Suspect"
     new: str  # "New suspect"
@@ -79,6 +84,7 @@ PARTY_KINDS = {
         path="/suspects",
         model=Suspect,
         form=SUSPECT_FORM,
+        check=check_suspect,
         title=N_("Suspects"),
         one=N_("Suspect"),
         new=N_("New suspect"),
@@ -91,6 +97,7 @@ PARTY_KINDS = {
         path="/companies",
         model=Company,
         form=COMPANY_FORM,
+        check=check_company,
         title=N_("Companies"),
         one=N_("Company"),
         new=N_("New company"),

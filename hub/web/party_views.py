@@ -157,6 +157,8 @@ def _routes(info: PartyKindInfo) -> None:
                 form.add_problems(exc.problems)
             except CaseError as exc:
                 raise refused(exc) from exc
+        else:  # what pydantic refused is not all: say what the checks find in the rest
+            form.add_problems(info.check(record))
         if form.problems or party is None:
             return await form_page(request, viewer, form, party, status_code=400)
         return RedirectResponse(f"{info.path}/{party.ref}?done={outcome}", status_code=303)

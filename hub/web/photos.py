@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hub.web.rendering import format_filesize
 
-PHOTO_MAX_BYTES = 10 * 2**20
+PHOTO_MAX_BYTES = 10_000_000
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),

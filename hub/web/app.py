@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from hub.node import Node
 
 API_DESCRIPTION = """\
-The JSON API of an Icomm node: the signed-in user's mailbox, reading and sending mail.
+The JSON API of an Icomm node: the signed-in user's mailbox, reading and sending mail;
+the case store's seizure cases and their validation; the transmission to the WCO's CEN.
 
 **Authentication.** `POST /api/v1/session` with `{"username", "password"}` sets the
 session cookie (`icomm_session`: HttpOnly, SameSite=Lax, Secure) and returns the
@@ -58,7 +59,8 @@ reset. Five failed sign-ins for one user (or twenty from one address) within 15
 minutes pause signing in for 15 minutes (429).
 
 **Errors** are `{"detail": "…"}` with a 4xx status; 422 is a malformed request, its
-detail pydantic's list of problems.
+detail pydantic's list of problems, or a case that fails the quality checks, its detail
+every problem as `{"field", "message"}`.
 """
 
 CONTENT_SECURITY_POLICY = (

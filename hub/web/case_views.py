@@ -18,6 +18,7 @@ from hub.web.casework import (
     Action,
     allowed_actions,
     case_store,
+    code_label,
     ensure,
     find_cases,
     linked_names,
@@ -30,7 +31,7 @@ from hub.web.casework import (
 )
 from hub.web.pages import render_page
 from hub.web.photos import PHOTO_TYPES, photo_limit
-from hub.web.record_forms import RecordForm, added_row, choices, code_label
+from hub.web.record_forms import RecordForm, added_row, choices
 from hub.web.rendering import N_, _
 
 router = APIRouter(include_in_schema=False)

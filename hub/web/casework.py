@@ -28,6 +28,7 @@ from adapters.casestore import (
 )
 from adapters.cen import CenLink
 from adapters.errors import CaseError, HandlingRefused, NotAllowed, QualityError, WrongState
+from adapters.reference import reference
 from hub.web.auth import Viewer, WebError, context_of, require_viewer
 from hub.web.rendering import N_, _
 from message_schemas import PartyLink, Suspect
@@ -176,6 +177,14 @@ async def load_party(store: CaseStore, kind: PartyKind, ref: str) -> PartyView:
         "company": _("There is no such company at this node."),
     }
     raise WebError(404, missing[kind])
+
+
+def code_label(list_name: str, code: str | None) -> str:
+    """A code's label in its reference list (the code itself if the list lacks it)."""
+    if not code:
+        return ""
+    entry = reference(list_name).get(code)
+    return entry.label if entry is not None else code
 
 
 def party_label(party: PartyView) -> str:

@@ -11,10 +11,9 @@ from adapters.cen import CEN_ADDRESS
 from adapters.errors import CaseError
 from hub.web.auth import Viewer
 from hub.web.case_forms import SEIZURE_FORM
-from hub.web.casework import cen_link, refused, require_case_admin
+from hub.web.casework import cen_link, code_label, refused, require_case_admin
 from hub.web.pages import render_page
 from hub.web.party_forms import COMPANY_FORM, SUSPECT_FORM
-from hub.web.record_forms import code_label
 from hub.web.rendering import N_, _, ngettext
 from message_schemas import NOMINAL
 

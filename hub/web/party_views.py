@@ -18,6 +18,7 @@ from hub.web.casework import (
     STATUSES,
     case_store,
     check_entering,
+    code_label,
     load_party,
     may_enter,
     party_label,
@@ -26,7 +27,7 @@ from hub.web.casework import (
 )
 from hub.web.pages import render_page
 from hub.web.party_forms import PARTY_KINDS, PartyKindInfo
-from hub.web.record_forms import RecordForm, added_row, code_label
+from hub.web.record_forms import RecordForm, added_row
 from hub.web.rendering import _
 
 router = APIRouter(include_in_schema=False)

@@ -83,7 +83,7 @@ class FormSpec:
         return next(r for r in self.rows if r.name == name)
 
     def label_of(self, path: str) -> str:
-        """A problem's place in words: "Unit (commodity 2)", "Case number"."""
+        """A problem's place in words: "Unit, Commodity 2", "Case number"."""
         if match := re.match(r"^([a-z_]+)\.(\d+)(?:\.([a-z_]+))?", path):
             rows, index, name = match.groups()
             if any(r.name == rows for r in self.rows):
@@ -178,9 +178,8 @@ class RecordForm:
             for key, value in data.multi_items():
                 match = ROW_FIELD.match(key)
                 if match and match.group(1) == row.name and int(match.group(2)) < MAX_ROWS:
-                    typed.setdefault(int(match.group(2)), {})[match.group(3)] = str(value)[
-                        :MAX_VALUE
-                    ]
+                    index, name = int(match.group(2)), match.group(3)
+                    typed.setdefault(index, {})[name] = str(value)[:MAX_VALUE]
             filled = [typed[i] for i in sorted(typed) if any(v.strip() for v in typed[i].values())]
             for i, values in enumerate(filled):
                 for f in row.fields:
@@ -188,12 +187,10 @@ class RecordForm:
             form.row_counts[row.name] = min(MAX_ROWS, max(len(typed), len(filled) + 1))
         return form
 
-    def add_row(self, name: str) -> bool:
-        """One more blank row of ``name`` (False: no such rows, or already the most)."""
-        if name not in self.row_counts or self.row_counts[name] >= MAX_ROWS:
-            return False
-        self.row_counts[name] += 1
-        return True
+    def add_row(self, name: str) -> None:
+        """One more blank row of ``name`` (up to :data:`MAX_ROWS`; unknown rows: nothing)."""
+        if name in self.row_counts:
+            self.row_counts[name] = min(MAX_ROWS, self.row_counts[name] + 1)
 
     def _put(self, spec: FieldSpec, name: str, value: Any) -> None:
         if value is None:
@@ -312,7 +309,7 @@ class RecordForm:
         ]
 
     def summary(self) -> list[tuple[str, str, str]]:
-        """Every problem as (the field's id, where in words, what), in the form's order."""
+        """Every problem as (the field's id, where in words, what)."""
         return [
             (self.spec.anchor_of(p.field), self.spec.label_of(p.field), p.message)
             for p in self.problems
@@ -334,14 +331,6 @@ FORMAT_PROBLEMS = {
 def added_row(action: str) -> str | None:
     """The rows an "add a row" button asks for (None: another button)."""
     return action.removeprefix(ADD_ROW) if action.startswith(ADD_ROW) else None
-
-
-def code_label(list_name: str, code: str | None) -> str:
-    """A code's label in its reference list (the code itself if the list lacks it)."""
-    if not code:
-        return ""
-    entry = reference(list_name).get(code)
-    return entry.label if entry is not None else code
 
 
 def choices(spec: FieldSpec) -> list[tuple[str, list[tuple[str, str]]]]:

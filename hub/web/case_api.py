@@ -81,7 +81,7 @@ def _same_photos(seizure: Seizure, case: CaseView | None) -> None:
     """Photos are uploaded on the case's page: a record may keep or drop them, not add any."""
     known = set(case.seizure.photos) if case is not None else set()
     if any(photo not in known for photo in seizure.photos):
-        raise WebError(422, _("Photos are added by uploading them on the case's page."))
+        raise WebError(400, _("Photos are added by uploading them on the case's page."))
 
 
 @router.get("/cases", response_model=list[CaseSummary], tags=["cases"])

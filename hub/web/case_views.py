@@ -3,10 +3,9 @@ history, and the steps of validation (submit, validate, return with reasons, reo
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from adapters.casestore import CaseView
 from adapters.errors import CaseError, QualityError
@@ -214,7 +213,7 @@ async def reopen_case(
     return _after(request, ref, "reopened", form)
 
 
-def _after(request: Request, ref: str, done: str, form: Any) -> Response:
+def _after(request: Request, ref: str, done: str, form: FormData) -> Response:
     """Back to the case, or to the page the form came from (the validation queue)."""
     target = safe_next(str(form.get("next", "")), f"/cases/{ref}")
     return RedirectResponse(f"{target}?done={done}", status_code=303)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 from casepages import complete_form, post_form, saved_ref, signed_in
 from casework import complete_seizure
@@ -16,7 +17,7 @@ from casework import complete_seizure
 from adapters.casestore import CaseStore
 from hub.node import Node
 from hub.web import create_app
-from message_schemas import Commodity
+from message_schemas import Commodity, Suspect
 
 
 def problems_beside(page: str, field: str) -> list[str]:
@@ -219,3 +220,52 @@ async def test_navigation_offers_the_case_pages_and_admins_also_validation_and_c
     async with signed_in(app, "nino") as nino:
         page = (await nino.get("/cases")).text
         assert 'href="/cases/queue"' in page and 'href="/cen"' in page
+
+
+class Inputs(HTMLParser):
+    """The ids of a page's inputs (not hidden ones), the ``for`` of its labels, all its ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[str] = []
+        self.labelled: set[str] = set()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if tag == "label" and found.get("for"):
+            self.labelled.add(str(found["for"]))
+        hidden = found.get("type") == "hidden" or found.get("aria-hidden") == "true"
+        if tag in ("input", "select", "textarea") and not hidden:
+            self.inputs.append(str(found.get("id")))
+
+
+async def test_every_input_of_the_case_pages_has_a_label(ge: Node) -> None:
+    store = CaseStore(ge)
+    submitted = await store.create("levan", complete_seizure())
+    await store.submit("levan", submitted.ref)
+    draft = await store.create("nino", complete_seizure())
+    suspect = await store.add_party("nino", Suspect(surname="Beridze"))
+    pages = [
+        "/cases",
+        "/cases/new",
+        f"/cases/{draft.ref}",
+        f"/cases/{draft.ref}/edit",
+        f"/cases/{submitted.ref}",
+        "/cases/queue",
+        "/suspects?name=beridze",
+        "/suspects/new",
+        f"/suspects/{suspect.ref}/edit",
+        "/companies/new",
+    ]
+    async with signed_in(create_app(ge), "nino") as nino:
+        for path in pages:
+            page = await nino.get(path)
+            assert page.status_code == 200, path
+            parsed = Inputs()
+            parsed.feed(page.text)
+            assert parsed.inputs, path
+            assert [i for i in parsed.inputs if i not in parsed.labelled] == [], path
+            assert len(parsed.ids) == len(set(parsed.ids)), path

@@ -13,11 +13,11 @@ from hub.web.auth import Viewer, require_viewer, safe_next
 from hub.web.case_forms import SEIZURE_FORM, seizure_form, still_lacking, typed_seizure
 from hub.web.casework import (
     ORIGINS,
+    SHOWING,
     STATUSES,
     Action,
     allowed_actions,
     case_store,
-    code_label,
     ensure,
     find_cases,
     linked_names,
@@ -73,7 +73,7 @@ async def case_list(request: Request, viewer: Viewer = Depends(require_viewer)) 
         "statuses": STATUSES,
         "origins": ORIGINS,
         "categories": choices(SEIZURE_FORM.row("commodities").field("category"))[0][1],
-        "coded": code_label,
+        **SHOWING,
         "may_enter": may_enter(viewer),
     }
     return await render_page(request, "cases.html", context, viewer=viewer, section="cases")
@@ -98,7 +98,7 @@ async def queue_page(
     viewer: Viewer = Depends(require_case_admin),  # noqa: B008
 ) -> Response:
     """The validation queue: submitted cases, the longest waiting first."""
-    context = {"cases": await validation_queue(case_store(request)), "coded": code_label}
+    context = {"cases": await validation_queue(case_store(request)), **SHOWING}
     context |= done_notice(request, DONE)
     return await render_page(request, "case_queue.html", context, viewer=viewer, section="queue")
 
@@ -244,7 +244,7 @@ async def show_case(
         "lacking": lacking,
         "route": " → ".join([route.departure or "?", *route.transit, route.destination or "?"]),
         "statuses": STATUSES,
-        "coded": code_label,
+        **SHOWING,
         "photo_types": PHOTO_TYPES,
         "photo_limit": photo_limit(),
         "return_error": "",

@@ -12,8 +12,11 @@ process that serves the web app has already done that).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from typing import Literal
 
+from babel.dates import format_date
 from fastapi import Depends, Request
 
 from adapters.casestore import (
@@ -30,7 +33,7 @@ from adapters.cen import CenLink
 from adapters.errors import CaseError, HandlingRefused, NotAllowed, QualityError, WrongState
 from adapters.reference import reference
 from hub.web.auth import Viewer, WebError, context_of, require_viewer
-from hub.web.rendering import N_, _
+from hub.web.rendering import N_, _, current_locale
 from message_schemas import PartyLink, Suspect
 from storage.cases import SeizureFilter
 
@@ -185,6 +188,15 @@ def code_label(list_name: str, code: str | None) -> str:
         return ""
     entry = reference(list_name).get(code)
     return entry.label if entry is not None else code
+
+
+def format_day(value: date) -> str:
+    """A date (a birth, a seizure's day) in the reader's locale."""
+    return format_date(value, format="medium", locale=current_locale())
+
+
+SHOWING: dict[str, Callable[..., str]] = {"coded": code_label, "day": format_day}
+"""What the case pages' templates use to show codes and dates."""
 
 
 def party_label(party: PartyView) -> str:

@@ -11,7 +11,7 @@ from adapters.cen import CEN_ADDRESS
 from adapters.errors import CaseError
 from hub.web.auth import Viewer
 from hub.web.case_forms import SEIZURE_FORM
-from hub.web.casework import cen_link, code_label, refused, require_case_admin
+from hub.web.casework import SHOWING, cen_link, refused, require_case_admin
 from hub.web.pages import render_page
 from hub.web.party_forms import COMPANY_FORM, SUSPECT_FORM
 from hub.web.rendering import N_, _, ngettext
@@ -67,7 +67,7 @@ async def cen_page(request: Request, viewer: Viewer = Depends(require_case_admin
         "pending": pending,
         "never_leaves": never_leaves(),
         "address": CEN_ADDRESS,
-        "coded": code_label,
+        **SHOWING,
         **notice,
     }
     return await render_page(request, "cen.html", context, viewer=viewer, section="cen")

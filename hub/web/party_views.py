@@ -15,10 +15,10 @@ from adapters.errors import CaseError, QualityError
 from hub.web.auth import Viewer, WebError, require_viewer
 from hub.web.case_views import done_notice
 from hub.web.casework import (
+    SHOWING,
     STATUSES,
     case_store,
     check_entering,
-    code_label,
     load_party,
     may_enter,
     party_label,
@@ -171,7 +171,7 @@ def _routes(info: PartyKindInfo) -> None:
         context: dict[str, object],
         status_code: int = 200,
     ) -> Response:
-        context = {"coded": code_label, **context}
+        context = {**SHOWING, **context}
         return await render_page(
             request,
             template,

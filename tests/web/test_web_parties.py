@@ -44,6 +44,7 @@ async def test_an_officer_adds_a_suspect_found_again_in_any_script(ge: Node) -> 
         page = await levan.get(done.headers["location"])
         assert "The suspect is added." in page.text and ref in page.text
         assert "13AB45678" in page.text and "Passport" in page.text
+        assert "Mar 17, 1984" in page.text  # dates in the reader's locale
         for spelling in ("Беридзе", "ბერიძე", "berid", "giorgi beridze"):
             found = await levan.get("/suspects", params={"name": spelling})
             assert f'href="/suspects/{ref}"' in found.text, spelling

@@ -19,7 +19,7 @@ from adapters.casestore import CaseStore
 from adapters.errors import CaseError
 from hub.node import Node
 from hub.web import create_app
-from message_schemas import HandlingCode
+from message_schemas import HandlingCode, PartyLink, Suspect
 
 
 async def entered(ge: Node, *, submitted: bool = False, validated: bool = False) -> str:
@@ -182,10 +182,14 @@ async def test_changing_a_case_in_the_wrong_state_is_refused_with_409(ge: Node) 
         assert reopen.status_code == 409
 
 
-async def test_a_partners_case_is_read_only_here(network: Network, ge: Node) -> None:
+async def test_a_partners_case_and_its_suspect_are_read_only_here(
+    network: Network, ge: Node
+) -> None:
     am = await attach((await staffed(network, "am")).node)
     await attach(ge)
-    shared = await am.store.create("nino", complete_seizure(case_number="AM-7"))
+    suspect = await am.store.add_party("nino", Suspect(surname="Petrosyan"))
+    link = PartyLink(ref=suspect.ref, role="driver")
+    shared = await am.store.create("nino", complete_seizure(case_number="AM-7", suspects=[link]))
     await am.store.submit("nino", shared.ref)
     await am.store.validate("giorgi", shared.ref)
     await am.sharing.share("giorgi", shared.ref, ["ge"], HandlingCode.H1)
@@ -210,7 +214,15 @@ async def test_a_partners_case_is_read_only_here(network: Network, ge: Node) -> 
             assert "shared with this node: it is read-only here" in refused.text
         listed = await nino.get("/cases?origin=foreign")
         assert f'href="/cases/{shared.ref}"' in listed.text and "from am" in listed.text
+        person = await nino.get(f"/suspects/{suspect.ref}")
+        assert "Petrosyan" in person.text and f"/suspects/{suspect.ref}/edit" not in person.text
+        assert (await nino.get(f"/suspects/{suspect.ref}/edit")).status_code == 403
+        edit = await post_form(nino, f"/suspects/{suspect.ref}/edit", {"surname": "Changed"})
+        assert edit.status_code == 403 and "read-only here" in edit.text
     assert (await CaseStore(ge).get(shared.ref)).status == "validated"
+    assert (await CaseStore(ge).party("suspect", suspect.ref)).record == Suspect(
+        surname="Petrosyan"
+    )
 
 
 async def test_signing_in_is_needed_for_every_case_page(ge: Node) -> None:

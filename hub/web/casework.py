@@ -47,6 +47,11 @@ STATUSES = {
     "returned": N_("returned"),
 }
 ORIGINS = {"own": N_("this node's"), "foreign": N_("partners'")}
+WRONG_STATE = {
+    "validate": N_("This case is %(status)s: only a submitted case can be validated."),
+    "return": N_("This case is %(status)s: only a submitted case can be returned."),
+    "reopen": N_("This case is %(status)s: only a validated case can be reopened."),
+}
 REF = re.compile(r"^[0-9a-f]{32}$")
 TEXT_SEARCH_SCOPE = 2000
 """How many of the newest cases (after the other filters) a text search looks through."""
@@ -122,18 +127,7 @@ def refusal(viewer: Viewer, case: CaseView, action: Action) -> WebError | None:
         return WebError(403, _("Only administrators validate, return and reopen cases."))
     needed = VALIDATED if action == "reopen" else SUBMITTED
     if case.status != needed:
-        return WebError(
-            409,
-            _(
-                "This case is %(status)s: it cannot be %(action)s.",
-                status=_(STATUSES[case.status]),
-                action={
-                    "validate": _("validated"),
-                    "return": _("returned"),
-                    "reopen": _("reopened"),
-                }[action],
-            ),
-        )
+        return WebError(409, _(WRONG_STATE[action], status=_(STATUSES[case.status])))
     return None
 
 

@@ -173,7 +173,9 @@ async def test_wrong_states_unknown_cases_and_missing_tokens_are_refused(ge: Nod
     async with api_client(ge, "nino") as nino:
         wrong_state = await nino.post(f"/api/v1/cases/{ref}/validate")
         assert wrong_state.status_code == 409
-        assert wrong_state.json() == {"detail": "This case is draft: it cannot be validated."}
+        assert wrong_state.json() == {
+            "detail": "This case is draft: only a submitted case can be validated."
+        }
         assert (await nino.get(f"/api/v1/cases/{'b' * 32}")).status_code == 404
         assert (await nino.get("/api/v1/cases/not-a-ref")).status_code == 422
         unknown = await nino.get("/api/v1/cases", params={"category": "spaceships"})

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from hub.errors import AddressError
 from message_schemas import Attachment, Mail, Message, parse_message
-from storage import BlobStore, Database, FolderItem, NotFound, StoredDelivery, StoredMessage
+from storage import (
+    BlobStore,
+    Database,
+    FolderItem,
+    NotFound,
+    StoredAttachment,
+    StoredDelivery,
+    StoredMessage,
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,9 @@ class Mailbox:
                 limit=limit,
             )
 
-    async def mark_read(self, owner: str, message_id: str) -> None:
+    async def mark_read(self, owner: str, *message_ids: str) -> None:
         async with self.db.transaction() as tx:
-            await tx.mailbox.mark_read(message_id, owner)
+            await tx.mailbox.mark_read(message_ids, owner)
 
     async def open(self, owner: str, message_id: str, *, mark_read: bool = True) -> OpenedMessage:
         """A message in ``owner``'s mailbox, attachments restored from the blob store."""
@@ -56,7 +65,19 @@ class Mailbox:
             metas = await tx.mailbox.attachments(message_id)
             read_at = await tx.mailbox.read_at(message_id, owner)
             if mark_read:
-                await tx.mailbox.mark_read(message_id, owner)
+                await tx.mailbox.mark_read([message_id], owner)
+        return OpenedMessage(self._restored(row, metas), row.origin, read_at)
+
+    async def restore(self, row: StoredMessage) -> Message:
+        """A message as it was sent, from its row (a folder's listing holds the rows), its
+        attachments restored from the blob store: no lookup unless it is a mail."""
+        metas: Sequence[StoredAttachment] = ()
+        if row.type == "mail":
+            async with self.db.transaction() as tx:
+                metas = await tx.mailbox.attachments(row.id)
+        return self._restored(row, metas)
+
+    def _restored(self, row: StoredMessage, metas: Sequence[StoredAttachment]) -> Message:
         message = parse_message(row.payload)
         if isinstance(message, Mail) and metas:
             attachments = [
@@ -64,7 +85,7 @@ class Mailbox:
                 for m in metas
             ]
             message = message.model_copy(update={"attachments": attachments})
-        return OpenedMessage(message, row.origin, read_at)
+        return message
 
     async def delivery_summary(self, message_ids: list[str]) -> dict[str, dict[str, int]]:
         """Per message: recipients pending, delivered and failed."""

@@ -4,7 +4,8 @@ With ``ICOMM_NOTIFY_SMTP_URL`` set, a user who has a notice address (``icomm use
 notify USER EMAIL``) gets one short email when new unread mail reaches their inbox: how
 many messages wait and at which node, nothing of their sender, subject or body. One
 notice covers everything that arrived since the last one; mail read in the meantime
-is not announced. A relay that is away is retried; nothing is announced twice.
+is not announced. A relay that is away is retried; nothing is announced twice. A notice
+is in its recipient's language (:mod:`hub.locales`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from hub.config import Settings
+from hub.locales import translator
 from hub.loop import PokedLoop
 from storage import Database
 from storage.notifications import Unannounced
@@ -26,20 +28,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 30.0
 RETRY_SECONDS = 60.0
 TIMEOUT = 30.0
-
-SUBJECTS = {
-    "en": "New message in Icomm",
-    "ka": "ახალი შეტყობინება Icomm-ში",
-    "ru": "Новое сообщение в Icomm",
-}
-BODIES = {
-    "en": "{count} new message(s) wait for you in Icomm at node {node}.\n"
-    "Open Icomm to read them. This notice never contains the messages themselves.\n",
-    "ka": "Icomm-ში (კვანძი {node}) თქვენ გელოდებათ {count} ახალი შეტყობინება.\n"
-    "წასაკითხად გახსენით Icomm. ეს შეტყობინება თავად წერილებს არასოდეს შეიცავს.\n",
-    "ru": "В Icomm (узел {node}) вас ждут новые сообщения: {count}.\n"  # noqa: RUF001
-    "Откройте Icomm, чтобы прочитать их. Это уведомление никогда не содержит самих сообщений.\n",
-}
 
 
 class Relay:
@@ -97,11 +85,22 @@ class Notifier(PokedLoop):
         return POLL_SECONDS
 
     def notice(self, item: Unannounced) -> EmailMessage:
-        language = item.language if item.language in SUBJECTS else "en"
+        say, count = translator(item.language), item.count
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = item.email
-        message["Subject"] = SUBJECTS[language]
+        message["Subject"] = say.ngettext("New message in Icomm", "New messages in Icomm", count)
         message["Auto-Submitted"] = "auto-generated"
-        message.set_content(BODIES[language].format(count=item.count, node=self.node))
+        body = say.ngettext(
+            "%(num)s new message waits for you in Icomm at node %(node)s.",
+            "%(num)s new messages wait for you in Icomm at node %(node)s.",
+            count,
+            node=self.node,
+        )
+        never = say.ngettext(
+            "Open Icomm to read it: this notice never contains the message itself.",
+            "Open Icomm to read them: this notice never contains the messages themselves.",
+            count,
+        )
+        message.set_content(f"{body}\n{never}\n")
         return message

@@ -5,8 +5,9 @@ whole envelope), then for each signed message: verify the signature against the
 trust store, parse it, check that its signer is its sender's node, that it was
 created inside the clock window, that it is addressed to this node and that its id
 is new. A message failing any check is quarantined with that reason; the others
-are delivered. The envelope, the deliveries, the seen ids and the receipts going
-back commit in one transaction, and only then does the transport acknowledge.
+are delivered. The envelope, the deliveries, the seen ids and the receipt going
+back (one per envelope, acknowledging each message kept) commit in one transaction,
+and only then does the transport acknowledge.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from keys import (
     verify_item,
 )
 from message_schemas import (
+    Acknowledgement,
     EnvelopeHeader,
     KeysAnnounce,
     Message,
@@ -39,7 +41,7 @@ from message_schemas import (
     node_of,
     parse_message,
 )
-from storage import Database, Store
+from storage import Database, Outcome, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class Receiver:
         """Store an envelope's messages; raising means *not stored* (the transport retries).
 
         Raises NotYet for a message signed with a trusted partner's key not known yet.
+        The signatures are checked before the transaction; the database work is done for
+        the whole envelope at once.
         """
         self.keyring.refresh()
         raw = delivery.body
@@ -86,7 +90,7 @@ class Receiver:
             return
         envelope_id = header.eid
         delivery_time = delivery.queued_at or datetime.now(UTC)
-        queued = False
+        checked = [self._verified(header, jws, delivery_time) for jws in items]
         async with self.db.transaction() as tx:
             message_ids = [entry.id for entry in header.msgs]
             if not await tx.envelopes.add(envelope_id, "in", header.sender, message_ids, raw):
@@ -98,22 +102,8 @@ class Receiver:
                 await tx.quarantine.add(Reason.REPLAY, detail, raw, envelope_id=envelope_id)
                 log.warning("quarantined envelope %s: replay", envelope_id)
                 return
-            for position, jws in enumerate(items):
-                try:
-                    queued |= await self._accept(tx, header, jws, delivery_time)
-                except Rejected as exc:
-                    # the header lists the bundle's messages in order (for the listing only)
-                    message_id = message_ids[position] if position < len(message_ids) else None
-                    await tx.quarantine.add(
-                        exc.reason,
-                        exc.detail,
-                        jws.encode(),
-                        envelope_id=envelope_id,
-                        message_id=message_id,
-                    )
-                    log.warning(
-                        "quarantined message %s from envelope %s: %s", message_id, envelope_id, exc
-                    )
+            accepted = await self._first_seen(tx, header, items, checked)
+            queued = await self._store(tx, header, accepted)
         if queued:  # something was delivered here, and its receipt waits to leave
             self.on_outbox()
             self.on_inbox()
@@ -137,51 +127,144 @@ class Receiver:
             await tx.quarantine.add(exc.reason, exc.detail, raw, envelope_id=envelope_id)
         log.warning("quarantined envelope %s: %s", envelope_id, exc)
 
-    async def _accept(
-        self, tx: Store, header: EnvelopeHeader, jws: str, delivery_time: datetime
-    ) -> bool:
-        """Check and deliver one signed message; True when a receipt was queued."""
-        envelope_id = header.eid
+    def _verified(
+        self, header: EnvelopeHeader, jws: str, delivery_time: datetime
+    ) -> Message | Rejected | NotYet:
+        """One signed message checked (signature, schema, signer, clock, address), or why
+        not; CPU only, no database."""
         try:
             item = verify_item(jws, self.trust)
         except EnvelopeError as exc:
             if exc.reason == "unknown_key" and header.sender in self.trust.nodes():
-                raise NotYet(
+                return NotYet(
                     f"node {header.sender!r} signed with a key this node does not know yet "
                     f"({exc.detail}); waiting for its keys.announce, or import its new keys "
                     "with `icomm keys import` and retry the dead letter"
-                ) from exc
-            raise _rejected(exc) from exc
+                )
+            return _rejected(exc)
         try:
             message = parse_message(item.payload)
+            self._check(message, item, delivery_time)
         except SchemaError as exc:
-            raise Rejected(Reason.SCHEMA, str(exc)) from exc
-        self._check(message, item, delivery_time)
-        if not await tx.seen.first_time(message.id, envelope_id):
-            seen = await tx.seen.get(message.id)
-            when = f"{seen.received_at:%Y-%m-%d %H:%M:%S} UTC" if seen else "earlier"
-            raise Rejected(Reason.REPLAY, f"message id {message.id} was already received at {when}")
-        if isinstance(message, Receipt):
-            await self.router.record_results(
-                tx,
-                message.receipt_for,
-                message.results,
-                receipt_id=message.id,
-                digest=message.digest,
+            return Rejected(Reason.SCHEMA, str(exc))
+        except Rejected as exc:
+            return exc
+        return message
+
+    async def _first_seen(
+        self,
+        tx: Store,
+        header: EnvelopeHeader,
+        items: list[str],
+        checked: list[Message | Rejected | NotYet],
+    ) -> list[tuple[Message, str]]:
+        """Record the ids of the checked messages; quarantine the refused and the replayed
+        ones. The messages to store, with their signed form."""
+        for outcome in checked:
+            if isinstance(outcome, NotYet):
+                raise outcome  # not stored at all: the transport tries the envelope again
+        fresh = await tx.seen.first_times(
+            [m.id for m in checked if not isinstance(m, Rejected | NotYet)], header.eid
+        )
+        accepted = []
+        for position, (jws, outcome) in enumerate(zip(items, checked, strict=True)):
+            if not isinstance(outcome, Rejected | NotYet):
+                if outcome.id in fresh:
+                    fresh.discard(outcome.id)  # twice in one envelope: the second is a replay
+                    accepted.append((outcome, jws))
+                    continue
+                seen = await tx.seen.get(outcome.id)
+                when = f"{seen.received_at:%Y-%m-%d %H:%M:%S} UTC" if seen else "earlier"
+                detail = f"message id {outcome.id} was already received at {when}"
+                outcome = Rejected(Reason.REPLAY, detail)
+            # the header lists the bundle's messages in order (for the listing only)
+            message_id = header.msgs[position].id if position < len(header.msgs) else None
+            await self._quarantine_message(tx, outcome, jws, header.eid, message_id)
+        return accepted
+
+    async def _quarantine_message(
+        self, tx: Store, exc: Rejected, jws: str, envelope_id: str, message_id: str | None
+    ) -> None:
+        await tx.quarantine.add(
+            exc.reason, exc.detail, jws.encode(), envelope_id=envelope_id, message_id=message_id
+        )
+        log.warning("quarantined message %s from envelope %s: %s", message_id, envelope_id, exc)
+
+    async def _store(
+        self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str]]
+    ) -> bool:
+        """Record receipts, import announced keys, store and deliver the rest, and queue
+        one receipt per sending node for the messages delivered; True when one was queued.
+
+        A receipt speaks only for its own node's recipients: a result for an address at
+        another node is ignored (and logged).
+        """
+        outcomes = []
+        for receipt in (m for m, _ in accepted if isinstance(m, Receipt)):
+            signer = node_of(receipt.sender)
+            for ack in receipt.acknowledges:
+                for res in ack.results:
+                    if node_of(res.address) != signer:
+                        log.warning(
+                            "receipt %s from %s speaks for %s: ignored",
+                            receipt.id,
+                            signer,
+                            res.address,
+                        )
+                        continue
+                    outcomes.append(
+                        Outcome(
+                            ack.receipt_for,
+                            res.address,
+                            res.status,
+                            res.reason,
+                            receipt.id,
+                            ack.digest,
+                        )
+                    )
+        if outcomes:
+            await self.router.record_results(tx, outcomes)
+        delivered: list[tuple[Message, str, list[Outcome]]] = []
+        mails: list[tuple[Message, str]] = []
+        for message, jws in accepted:
+            if isinstance(message, KeysAnnounce):
+                try:
+                    self._announce(message, node_of(message.sender))
+                except Rejected as exc:
+                    await self._quarantine_message(tx, exc, jws, header.eid, message.id)
+                    continue
+                here = [a for a in message.to if node_of(a) == self.node]
+                delivered.append(
+                    (message, jws, [Outcome(message.id, a, "delivered") for a in here])
+                )
+            elif not isinstance(message, Receipt):
+                mails.append((message, jws))
+        if mails:
+            await tx.mailbox.add_messages(
+                [
+                    (stored_form(m, "remote", _digest(jws)), self.router.store_attachments(m))
+                    for m, jws in mails
+                ]
             )
-            return False
-        here = [a for a in message.to if node_of(a) == self.node]
-        if isinstance(message, KeysAnnounce):
-            self._announce(message, item.signer_node)
-            results = [RecipientResult(address=a, status="delivered") for a in here]
-        else:
-            digest = hashlib.sha256(jws.encode()).hexdigest()
-            await tx.mailbox.add_message(
-                stored_form(message, "remote", digest), self.router.store_attachments(message)
+            outcomes = await self.router.deliver(
+                tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _ in mails]
             )
-            results = await self.router.deliver(tx, message, here)
-        await self._queue_receipt(tx, message, jws, results)
-        return True
+            delivered.extend((m, jws, o) for (m, jws), o in zip(mails, outcomes, strict=True))
+        by_node: dict[str, list[Acknowledgement]] = {}
+        for message, jws, outcomes in delivered:
+            by_node.setdefault(node_of(message.sender), []).append(
+                Acknowledgement(
+                    receipt_for=message.id,
+                    digest=_digest(jws),
+                    results=[
+                        RecipientResult(address=o.address, status=o.status, reason=o.reason)  # type: ignore[arg-type]
+                        for o in outcomes
+                    ],
+                )
+            )
+        for node, acknowledgements in by_node.items():
+            self._queue_receipt(tx, node, acknowledgements)
+        return bool(delivered)
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
         """Signer, clock window and addressing.
@@ -221,17 +304,17 @@ class Receiver:
             raise Rejected(Reason.SCHEMA, f"announced keys refused: {exc}") from exc
         log.info("imported keys %s announced by %s", kids, message.node)
 
-    async def _queue_receipt(
-        self, tx: Store, message: Message, jws: str, results: list[RecipientResult]
-    ) -> None:
-        """The signed receipt back to the sender: this node's outcome per address."""
+    def _queue_receipt(self, tx: Store, node: str, acknowledges: list[Acknowledgement]) -> None:
+        """One signed receipt back to a node for what one envelope brought from it."""
         receipt = Receipt(
             sender=f"postmaster@{self.node}",
-            to=[message.sender],
-            receipt_for=message.id,
-            digest=hashlib.sha256(jws.encode()).hexdigest(),
-            results=results,
+            to=[f"postmaster@{node}"],
+            acknowledges=acknowledges,
             received_at=datetime.now(UTC),
         )
-        payload = dump_message(receipt)
-        await tx.outbox.add(receipt.id, receipt.type, node_of(message.sender), payload)
+        tx.outbox.add(receipt.id, receipt.type, node, dump_message(receipt))
+
+
+def _digest(jws: str) -> str:
+    """SHA-256 of a signed message as it travelled: the receipt's proof of what arrived."""
+    return hashlib.sha256(jws.encode()).hexdigest()

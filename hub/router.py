@@ -19,12 +19,11 @@ from hub.errors import AddressError, HubError, PermissionDenied
 from message_schemas import (
     Mail,
     Message,
-    RecipientResult,
     dump_message,
     node_of,
     parse_address,
 )
-from storage import AttachmentMeta, BlobStore, Database, Store, StoredMessage
+from storage import AttachmentMeta, BlobStore, Database, Outcome, Store, StoredMessage
 
 POSTMASTER = "postmaster"
 
@@ -101,39 +100,46 @@ class Router:
 
         A message whose id is already stored here was accepted before and is left alone,
         so an adapter that resubmits after a crash (with ids it derives) sends nothing twice.
+        The database work is done for the batch at once, not message by message.
         """
         prepared = [self._prepare(message) for message in messages]
-        queued = delivered_here = False
+        here: list[tuple[Message, list[str]]] = []
+        queued = False
         async with self.db.transaction() as tx:
             partners = {self.node, *self.partners()}
-            for message, payload in prepared:
-                local = parse_address(message.sender)[0]
+            for local in dict.fromkeys(parse_address(m.sender)[0] for m, _ in prepared):
                 await self._check_sender(tx, local)
+            for message, _ in prepared:
                 unknown = sorted({node_of(a) for a in message.to} - partners)
                 if unknown:
                     raise AddressError(
                         f"no partner node {', '.join(map(repr, unknown))} in the trust store: "
                         "import its public keys first (icomm keys import NODE FILE)"
                     )
-                if not await tx.mailbox.add_message(
-                    stored_form(message, "local"), self.store_attachments(message)
-                ):
-                    continue  # submitted before under this id: submitting is idempotent
-                await tx.mailbox.file(message.id, local, "sent")
+            stored = await tx.mailbox.add_messages(
+                [(stored_form(m, "local"), self.store_attachments(m)) for m, _ in prepared]
+            )
+            # submitted before under its id: submitting is idempotent
+            fresh = [(m, payload) for m, payload in prepared if m.id in stored]
+            await tx.mailbox.file_many(
+                [(m.id, parse_address(m.sender)[0], "sent") for m, _ in fresh]
+            )
+            for message, payload in fresh:
                 remote: dict[str, list[str]] = {}
                 for address in message.to:
                     remote.setdefault(node_of(address), []).append(address)
-                here = remote.pop(self.node, [])
-                if here:
-                    await self.record_results(tx, message.id, await self.deliver(tx, message, here))
-                    delivered_here = True
+                if local_addresses := remote.pop(self.node, []):
+                    here.append((message, local_addresses))
                 for node, addresses in remote.items():
-                    await tx.deliveries.expect(message.id, addresses)
-                    await tx.outbox.add(message.id, message.type, node, payload)
+                    tx.deliveries.expect(message.id, addresses)
+                    tx.outbox.add(message.id, message.type, node, payload)
                     queued = True
+            if here:
+                outcomes = await self.deliver(tx, here)
+                await self.record_results(tx, [o for per_message in outcomes for o in per_message])
         if queued:
             self.on_outbox()
-        if delivered_here:
+        if here:
             self.on_inbox()
         return [message for message, _ in prepared]
 
@@ -170,51 +176,37 @@ class Router:
         ]
 
     async def deliver(
-        self, tx: Store, message: Message, addresses: Iterable[str]
-    ) -> list[RecipientResult]:
-        """File a stored message into the mailboxes its local addresses reach (exactly once)."""
-        results = []
-        for address in addresses:
-            resolution = await resolve_local(tx, parse_address(address)[0])
-            for owner in resolution.owners:
-                await tx.mailbox.file(message.id, owner, "inbox")
-            if resolution.failure:
-                result = RecipientResult(
-                    address=address, status="failed", reason=resolution.failure
-                )
-            else:
-                result = RecipientResult(address=address, status="delivered")
-            results.append(result)
-        return results
+        self, tx: Store, deliveries: Sequence[tuple[Message, Sequence[str]]]
+    ) -> list[list[Outcome]]:
+        """File stored messages into the mailboxes their local addresses reach (exactly
+        once); per message, each address's outcome. Each address is resolved once."""
+        resolved: dict[str, Resolution] = {}
+        entries: list[tuple[str, str, str]] = []
+        outcomes = []
+        for message, addresses in deliveries:
+            per_message = []
+            for address in addresses:
+                local = parse_address(address)[0]
+                if local not in resolved:
+                    resolved[local] = await resolve_local(tx, local)
+                resolution = resolved[local]
+                entries.extend((message.id, owner, "inbox") for owner in resolution.owners)
+                status = "failed" if resolution.failure else "delivered"
+                per_message.append(Outcome(message.id, address, status, resolution.failure))
+            outcomes.append(per_message)
+        await tx.mailbox.file_many(entries)
+        return outcomes
 
-    async def record_results(
-        self,
-        tx: Store,
-        message_id: str,
-        results: Iterable[RecipientResult],
-        *,
-        receipt_id: str | None = None,
-        digest: str | None = None,
-    ) -> None:
-        """Record each recipient's outcome; failures bring a notice to the sender's inbox."""
-        failed = []
-        for result in results:
-            changed = await tx.deliveries.record(
-                message_id,
-                result.address,
-                result.status,
-                reason=result.reason,
-                receipt_id=receipt_id,
-                digest=digest,
-            )
-            if changed and result.status == "failed":
-                failed.append(result)
-        if failed:
-            await self._non_delivery_notice(tx, message_id, failed)
+    async def record_results(self, tx: Store, outcomes: Sequence[Outcome]) -> None:
+        """Record recipients' outcomes; failures bring a notice to the sender's inbox."""
+        failed: dict[str, list[Outcome]] = {}
+        for outcome in await tx.deliveries.record(outcomes):
+            if outcome.status == "failed":
+                failed.setdefault(outcome.message_id, []).append(outcome)
+        for message_id, failures in failed.items():
+            await self._non_delivery_notice(tx, message_id, failures)
 
-    async def _non_delivery_notice(
-        self, tx: Store, message_id: str, failed: list[RecipientResult]
-    ) -> None:
+    async def _non_delivery_notice(self, tx: Store, message_id: str, failed: list[Outcome]) -> None:
         original = await tx.mailbox.get(message_id)
         sender_local = parse_address(original.sender)[0]
         lines = "\n".join(f"  {r.address}: {r.reason}" for r in failed)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[Message], Awaitable[None]]
 
 POLL_SECONDS = 1.0
+BATCH = 100  # unread messages read and marked read at a time
 RETRY_SECONDS = 5.0
 
 
@@ -51,18 +52,26 @@ class Subscription(PokedLoop):
         return self.retry_seconds if failed else POLL_SECONDS
 
     async def drain(self) -> bool:
-        """Hand every unread message to the handler; True if one failed (retried later)."""
+        """Hand every unread message to the handler; True if one failed (retried later).
+
+        Messages are marked read a batch at a time, after the handler took them: a
+        restart in between hands them over again (at-least-once, as always).
+        """
         while items := await self.mailbox.folder(
-            self.owner, unread_only=True, in_arrival_order=True, limit=100
+            self.owner, unread_only=True, in_arrival_order=True, limit=BATCH
         ):
-            for item in items:
-                opened = await self.mailbox.open(self.owner, item.message.id, mark_read=False)
-                try:
-                    await self.handler(opened.message)
-                except Exception:
-                    log.exception(
-                        "%s could not take message %s; will retry", self.owner, item.message.id
-                    )
-                    return True
-                await self.mailbox.mark_read(self.owner, item.message.id)
+            taken: list[str] = []
+            try:
+                for item in items:
+                    await self.handler(await self.mailbox.restore(item.message))
+                    taken.append(item.message.id)
+            except Exception:
+                log.exception(
+                    "%s could not take message %s; will retry",
+                    self.owner,
+                    items[len(taken)].message.id,
+                )
+                return True
+            finally:
+                await self.mailbox.mark_read(self.owner, *taken)
         return False

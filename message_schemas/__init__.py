@@ -28,12 +28,13 @@ from message_schemas.export import export_json_schemas
 from message_schemas.keys_announce import KeysAnnounce
 from message_schemas.mail import Attachment, Mail
 from message_schemas.message import MESSAGE_TYPES, Message
-from message_schemas.receipt import Receipt, RecipientResult
+from message_schemas.receipt import Acknowledgement, Receipt, RecipientResult
 from message_schemas.vocabulary import HandlingCode
 
 __all__ = [
     "MESSAGE_TYPES",
     "NOMINAL",
+    "Acknowledgement",
     "Address",
     "Alert",
     "Attachment",

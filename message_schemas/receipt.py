@@ -1,4 +1,9 @@
-"""``receipt``: the signed proof that a message reached its recipients (or did not)."""
+"""``receipt``: the signed proof that messages reached their recipients (or did not).
+
+One receipt answers every message of one envelope that a node received and kept: per
+message its id, the digest of the signed form that arrived and each local recipient's
+result. One signature, one message back, however many messages the envelope bundled.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +37,20 @@ class RecipientResult(BaseModel):
         return self
 
 
-class Receipt(MessageBase):
-    """Signed proof of delivery: the message's id and digest, the time, each recipient's result."""
+class Acknowledgement(BaseModel):
+    """What became of one message: its id, what arrived, each recipient's result."""
 
-    type: Literal["receipt"] = "receipt"
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     receipt_for: MessageId
     digest: Sha256Hex = Field(description="SHA-256 of the signed message as it travelled")
     results: list[RecipientResult] = Field(min_length=1)
+
+
+class Receipt(MessageBase):
+    """Signed proof of delivery of the messages one envelope carried: per message, its id
+    and digest and each recipient's result; the time they were received."""
+
+    type: Literal["receipt"] = "receipt"
+    acknowledges: list[Acknowledgement] = Field(min_length=1)
     received_at: UtcDatetime

@@ -7,8 +7,10 @@ SQLAlchemy is used only inside this package; the hub works through
 import storage.cases.tables  # noqa: F401  (the case stores' tables join the metadata)
 from storage.blobs import BlobStore
 from storage.database import Database, UnitOfWork
+from storage.deliveries import Outcome
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
 from storage.mailbox import AttachmentMeta, FolderItem
+from storage.models import Attachment as StoredAttachment
 from storage.models import Delivery as StoredDelivery
 from storage.models import Message as StoredMessage
 from storage.models import OutboxItem as StoredOutboxItem
@@ -24,8 +26,10 @@ __all__ = [
     "Database",
     "FolderItem",
     "NotFound",
+    "Outcome",
     "StorageError",
     "Store",
+    "StoredAttachment",
     "StoredDelivery",
     "StoredMessage",
     "StoredOutboxItem",

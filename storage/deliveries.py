@@ -3,47 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
+from storage.store import in_chunks
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one recipient of a message: ``delivered`` or ``failed`` (and why),
+    with the receipt that said so when it came from another node."""
+
+    message_id: str
+    address: str
+    status: str
+    reason: str | None = None
+    receipt_id: str | None = None
+    digest: str | None = None
 
 
 class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def expect(self, message_id: str, addresses: Sequence[str]) -> None:
-        """One pending row per recipient address."""
-        for address in addresses:
-            self.session.add(Delivery(message_id=message_id, address=address))
-        await self.session.flush()
+    def expect(self, message_id: str, addresses: Sequence[str]) -> None:
+        """One pending row per recipient address (written with the transaction)."""
+        self.session.add_all(Delivery(message_id=message_id, address=a) for a in addresses)
 
-    async def record(
-        self,
-        message_id: str,
-        address: str,
-        status: str,
-        *,
-        reason: str | None = None,
-        receipt_id: str | None = None,
-        digest: str | None = None,
-    ) -> bool:
-        """Set a recipient's outcome; False when it was already final (a repeated receipt)."""
-        row = await self.session.scalar(
-            select(Delivery).where(Delivery.message_id == message_id, Delivery.address == address)
-        )
-        if row is None:
-            row = Delivery(message_id=message_id, address=address)
-            self.session.add(row)
-        elif row.status != "pending":
-            return False
-        row.status, row.reason, row.receipt_id, row.digest = status, reason, receipt_id, digest
-        row.updated_at = datetime.now(UTC)
-        await self.session.flush()
-        return True
+    async def record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Set recipients' outcomes; those that changed a row (an outcome for a recipient
+        already final — a repeated receipt — changes nothing). One lookup per thousand
+        messages, whatever the number of outcomes."""
+        rows: dict[tuple[str, str], Delivery] = {}
+        message_ids = list(dict.fromkeys(o.message_id for o in outcomes))
+        for ids in in_chunks(message_ids):
+            for row in await self.session.scalars(
+                select(Delivery).where(Delivery.message_id.in_(ids))
+            ):
+                rows[row.message_id, row.address] = row
+        changed = []
+        now = datetime.now(UTC)
+        for outcome in outcomes:
+            row = rows.get((outcome.message_id, outcome.address))
+            if row is None:
+                row = rows[outcome.message_id, outcome.address] = Delivery(
+                    message_id=outcome.message_id, address=outcome.address
+                )
+                self.session.add(row)
+            elif row.status != "pending":
+                continue
+            row.status, row.reason = outcome.status, outcome.reason
+            row.receipt_id, row.digest, row.updated_at = outcome.receipt_id, outcome.digest, now
+            changed.append(outcome)
+        return changed
 
     async def summary(self, message_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """For each message, how many recipients are pending, delivered, failed."""

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Envelope, SeenMessage
-from storage.store import insert_ignoring_duplicates
+from storage.store import in_chunks, insert_ignoring_duplicates
 
 
 class EnvelopeRepository:
@@ -24,11 +24,13 @@ class EnvelopeRepository:
             insert_ignoring_duplicates(
                 self.session,
                 Envelope,
-                id=envelope_id,
-                direction=direction,
-                peer=peer,
-                message_ids=list(message_ids),
-                raw=raw,
+                {
+                    "id": envelope_id,
+                    "direction": direction,
+                    "peer": peer,
+                    "message_ids": list(message_ids),
+                    "raw": raw,
+                },
             )
         )
         return bool(result.rowcount)
@@ -54,14 +56,15 @@ class SeenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def first_time(self, message_id: str, envelope_id: str) -> bool:
-        """Record a received message id; False when it was seen before (a replay)."""
-        result = await self.session.execute(
-            insert_ignoring_duplicates(
-                self.session, SeenMessage, message_id=message_id, envelope_id=envelope_id
-            )
-        )
-        return bool(result.rowcount)
+    async def first_times(self, message_ids: Sequence[str], envelope_id: str) -> set[str]:
+        """Record received message ids; those seen for the first time (the others are
+        replays). One statement per thousand ids, safe between concurrent workers."""
+        first: set[str] = set()
+        rows = [{"message_id": m, "envelope_id": envelope_id} for m in dict.fromkeys(message_ids)]
+        for chunk in in_chunks(rows):
+            statement = insert_ignoring_duplicates(self.session, SeenMessage, chunk)
+            first.update(await self.session.scalars(statement.returning(SeenMessage.message_id)))
+        return first
 
     async def get(self, message_id: str) -> SeenMessage | None:
         return await self.session.get(SeenMessage, message_id)

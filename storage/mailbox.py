@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Attachment, MailboxEntry, Message
-from storage.store import insert_ignoring_duplicates
+from storage.store import in_chunks, insert_ignoring_duplicates
 
 
 @dataclass(frozen=True)
@@ -32,36 +32,57 @@ class MailboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def add_messages(
+        self, messages: Sequence[tuple[Message, Sequence[AttachmentMeta]]]
+    ) -> set[str]:
+        """Store each message once; the ids stored now (an id stored before is left alone).
+
+        A few statements for the whole batch: one lookup of the ids already stored per
+        thousand, then the new rows, then their attachments' rows.
+        """
+        fresh: dict[str, tuple[Message, Sequence[AttachmentMeta]]] = {}
+        for message, attachments in messages:
+            fresh.setdefault(message.id, (message, attachments))
+        for ids in in_chunks(list(fresh)):
+            for known in await self.session.scalars(select(Message.id).where(Message.id.in_(ids))):
+                del fresh[known]
+        self.session.add_all(message for message, _ in fresh.values())
+        await self.session.flush()  # the rows first: attachments refer to them
+        self.session.add_all(
+            Attachment(
+                message_id=message.id,
+                position=position,
+                filename=meta.filename,
+                media_type=meta.media_type,
+                size=meta.size,
+                sha256=meta.sha256,
+            )
+            for message, attachments in fresh.values()
+            for position, meta in enumerate(attachments)
+        )
+        return set(fresh)
+
     async def add_message(
         self, message: Message, attachments: Sequence[AttachmentMeta] = ()
     ) -> bool:
         """Store a message once; False when its id is already stored."""
-        if await self.session.get(Message, message.id) is not None:
-            return False
-        self.session.add(message)
-        await self.session.flush()  # the row first: attachments refer to it
-        for position, meta in enumerate(attachments):
-            self.session.add(
-                Attachment(
-                    message_id=message.id,
-                    position=position,
-                    filename=meta.filename,
-                    media_type=meta.media_type,
-                    size=meta.size,
-                    sha256=meta.sha256,
-                )
+        return bool(await self.add_messages([(message, attachments)]))
+
+    async def file_many(self, entries: Sequence[tuple[str, str, str]]) -> int:
+        """Put messages in owners' folders, ``(message id, owner, folder)`` each; how many
+        entries are new (one already there is left alone: delivery is exactly-once)."""
+        rows = [{"message_id": m, "owner": o, "folder": f} for m, o, f in entries]
+        filed = 0
+        for chunk in in_chunks(rows):
+            result = await self.session.execute(
+                insert_ignoring_duplicates(self.session, MailboxEntry, chunk)
             )
-        await self.session.flush()
-        return True
+            filed += result.rowcount
+        return filed
 
     async def file(self, message_id: str, owner: str, folder: str) -> bool:
         """Put a message in an owner's folder; False when it is already there."""
-        result = await self.session.execute(
-            insert_ignoring_duplicates(
-                self.session, MailboxEntry, message_id=message_id, owner=owner, folder=folder
-            )
-        )
-        return bool(result.rowcount)
+        return bool(await self.file_many([(message_id, owner, folder)]))
 
     async def get(self, message_id: str) -> Message:
         message = await self.session.get(Message, message_id)
@@ -120,16 +141,18 @@ class MailboxRepository:
         )
         return [(o, f) for o, f in (await self.session.execute(query)).all()]
 
-    async def mark_read(self, message_id: str, owner: str) -> None:
-        await self.session.execute(
-            update(MailboxEntry)
-            .where(
-                MailboxEntry.message_id == message_id,
-                MailboxEntry.owner == owner,
-                MailboxEntry.read_at.is_(None),
+    async def mark_read(self, message_ids: Sequence[str], owner: str) -> None:
+        """Mark messages read in ``owner``'s mailbox (the first reading's time is kept)."""
+        for ids in in_chunks(message_ids):
+            await self.session.execute(
+                update(MailboxEntry)
+                .where(
+                    MailboxEntry.message_id.in_(ids),
+                    MailboxEntry.owner == owner,
+                    MailboxEntry.read_at.is_(None),
+                )
+                .values(read_at=datetime.now(UTC))
             )
-            .values(read_at=datetime.now(UTC))
-        )
 
     async def thread(self, thread_id: str) -> Sequence[Message]:
         query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created)

@@ -21,9 +21,9 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, message_id: str, type_: str, node: str, payload: bytes) -> None:
+    def add(self, message_id: str, type_: str, node: str, payload: bytes) -> None:
+        """Queue a message for a node (written with the transaction, in batches)."""
         self.session.add(OutboxItem(message_id=message_id, type=type_, node=node, payload=payload))
-        await self.session.flush()
 
     async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> Sequence[OutboxItem]:
         query = (

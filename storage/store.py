@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+T = TypeVar("T")
 
-def insert_ignoring_duplicates(session: AsyncSession, table: Any, **values: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike."""
+#: rows per multi-row statement: well under SQLite's and asyncpg's 32,767 bound parameters
+ROWS_PER_STATEMENT = 1000
+
+
+def insert_ignoring_duplicates(
+    session: AsyncSession, table: Any, rows: dict[str, Any] | Sequence[dict[str, Any]]
+) -> Any:
+    """``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike:
+    one statement for one row or many (at most :data:`ROWS_PER_STATEMENT`)."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return dialect.insert(table).values(rows).on_conflict_do_nothing()
+
+
+def in_chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``: the rows of one statement, the ids of one IN."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class Store:

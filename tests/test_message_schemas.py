@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from message_schemas import (
     MESSAGE_TYPES,
+    Acknowledgement,
     Alert,
     Attachment,
     CaseShare,
@@ -73,11 +74,17 @@ def one_of_each() -> list[MessageBase]:
         Receipt(
             sender="hub@am",
             to=["nino.beridze@ge"],
-            receipt_for="a" * 32,
-            digest="b" * 64,
-            results=[
-                RecipientResult(address="analysts@am", status="delivered"),
-                RecipientResult(address="gone@am", status="failed", reason="no such mailbox"),
+            acknowledges=[
+                Acknowledgement(
+                    receipt_for="a" * 32,
+                    digest="b" * 64,
+                    results=[
+                        RecipientResult(address="analysts@am", status="delivered"),
+                        RecipientResult(
+                            address="gone@am", status="failed", reason="no such mailbox"
+                        ),
+                    ],
+                )
             ],
             received_at=NOW,
         ),

@@ -31,6 +31,7 @@ from hub.web import (
     pages,
     party_views,
     photo_views,
+    preferences,
 )
 from hub.web.auth import (
     CsrfRefused,
@@ -40,7 +41,7 @@ from hub.web.auth import (
     is_api,
     optional_viewer,
 )
-from hub.web.rendering import N_, STATIC, Renderer, _
+from hub.web.rendering import N_, STATIC, BrowserLanguage, Renderer, _
 from hub.web.security import Clock, LoginLimiter, PasswordLinks, Sessions, ensure_secret_key
 
 if TYPE_CHECKING:
@@ -146,7 +147,8 @@ def create_app(
         docs_url=None,  # Swagger UI and ReDoc load scripts from CDNs: not here
         redoc_url=None,
         openapi_url="/openapi.json",
-        dependencies=[Depends(check_csrf)],
+        # the reader's language is known before anything is said, a refused form included
+        dependencies=[Depends(optional_viewer), Depends(check_csrf)],
     )
     app.state.icomm = WebContext(
         node=node,
@@ -163,10 +165,12 @@ def create_app(
     app.include_router(cen_views.router)
     app.include_router(api.router)
     app.include_router(case_api.router)
+    app.include_router(preferences.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # a mail's files, base64 in JSON or raw in a form, plus room for the rest of the form
     app.add_middleware(BodyLimit, limit=node.settings.max_message_bytes + 2**20)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BrowserLanguage)
     app.add_exception_handler(WebError, _web_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -200,6 +204,7 @@ async def _web_error(request: Request, exc: WebError) -> Response:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    await optional_viewer(request)  # an address without a route: the reader's language
     messages = {
         404: _("There is nothing at this address."),
         405: _("This address does not take that kind of request."),

@@ -244,8 +244,8 @@ def reply_draft(opened: OpenedMessage, me: str, *, reply_all: bool) -> Draft:
         people = list(message.to)
     recipients = list(dict.fromkeys(a for a in people if a != me)) or [me]
     subject = getattr(message, "subject", "") or ""
-    if not REPLY_PREFIX.match(subject):
-        subject = f"{_('Re:')} {subject}".strip()
+    if not REPLY_PREFIX.match(subject):  # "Re:" in every language: mail clients know it
+        subject = f"Re: {subject}".strip()
     body = getattr(message, "body", "") or ""
     quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
     intro = _(

@@ -35,6 +35,7 @@ NOTICES = {
     "signed-out": N_("You have signed out."),
     "password-set": N_("Your password is set. Sign in with it."),
     "sent": N_("Your message was sent."),
+    "language-saved": N_("Your language is saved."),
 }
 ROLES = [
     (Role.OFFICER.value, N_("Officer")),
@@ -174,7 +175,11 @@ async def set_password(request: Request, token: str) -> Response:
     password, again = str(form.get("password", "")), str(form.get("password_again", ""))
     error = ""
     if len(password) < MIN_PASSWORD:
-        error = _("Choose a password of at least %(n)s characters.", n=MIN_PASSWORD)
+        error = ngettext(
+            "Choose a password of at least %(num)s character.",
+            "Choose a password of at least %(num)s characters.",
+            MIN_PASSWORD,
+        )
     elif password != again:
         error = _("The two passwords differ. Type the same password twice.")
     if error:

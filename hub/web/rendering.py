@@ -3,9 +3,10 @@
 Every user-visible string goes through gettext: ``_()`` here in Python, ``_()`` /
 ``ngettext()`` in templates (``jinja2.ext.i18n``, new style: ``_("%(n)s new", n=3)``,
 arguments escaped). The translations and the Babel locale follow the reader: the
-request's locale is a context variable that the authentication dependency sets from
-the user's ``language`` (when accounts have one; English until then). Catalogues are
-not shipped yet: :func:`translations_for` returns the identity translation.
+request's locale is a context variable, first the browser's preferred language
+(``Accept-Language``, by :class:`BrowserLanguage`), then, once the authentication
+dependency knows who is signed in, the language the user chose. The catalogues are
+:mod:`hub.locales`.
 
 Dates and numbers are formatted by Babel through the ``datetime``, ``when``,
 ``number`` and ``filesize`` filters, in the same locale.
@@ -13,20 +14,23 @@ Dates and numbers are formatted by Babel through the ``datetime``, ``when``,
 
 from __future__ import annotations
 
-import gettext
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
+from babel import negotiate_locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-DEFAULT_LOCALE = "en"
+from hub.accounts import LANGUAGES
+from hub.locales import SOURCE_LANGUAGE, shipped, translations, translator
+
+DEFAULT_LOCALE = SOURCE_LANGUAGE
 DEFAULT_TIMEZONE: tzinfo = UTC
 """Times are shown in UTC (and say so) until users have a time zone preference."""
 
@@ -42,49 +46,68 @@ def N_(message: str) -> str:
     return message
 
 
-@cache
-def translations_for(locale: str) -> gettext.NullTranslations:
-    """The catalogue of ``locale``; for now the identity (English) for every locale."""
-    return gettext.NullTranslations()
-
-
 def current_locale() -> str:
     return _locale.get()
 
 
 def use_locale(locale: str | None) -> None:
-    """Make ``locale`` (a Babel/CLDR identifier such as ``en``, ``ka``, ``ru``) the current
-    request's; an unknown one falls back to the default."""
-    _locale.set(locale if locale and _known(locale) else DEFAULT_LOCALE)
+    """Make ``locale`` (``en``, ``ka`` or ``ru``) the current request's; another falls back
+    to the default."""
+    _locale.set(shipped(locale))
 
 
-@cache
-def _known(locale: str) -> bool:
+def browser_language(accept_language: str | None) -> str:
+    """The shipped language a browser prefers most (``Accept-Language: ka-GE, ru;q=0.8``),
+    else the default."""
+    preferences = []
+    for item in (accept_language or "").split(","):
+        tag, *parameters = (part.strip() for part in item.split(";"))
+        quality = next((_quality(p[2:]) for p in parameters if p.lower().startswith("q=")), 1.0)
+        if tag and quality > 0:
+            preferences.append((quality, tag.lower()))
+    preferences.sort(key=lambda preference: -preference[0])  # stable: header order among equals
+    return negotiate_locale([tag for _q, tag in preferences], LANGUAGES, sep="-") or DEFAULT_LOCALE
+
+
+def _quality(value: str) -> float:
     try:
-        Locale.parse(locale)
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
+class BrowserLanguage:
+    """Sets each request's locale to the browser's preferred language (for pages shown
+    before signing in); :func:`hub.web.auth.optional_viewer` then sets the user's own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            use_locale(browser_language(Headers(scope=scope).get("accept-language")))
+        await self.app(scope, receive, send)
 
 
 def _(message: str, **variables: Any) -> str:
     """Translate ``message`` into the current locale, then fill ``%(name)s`` variables."""
-    text = translations_for(current_locale()).gettext(message)
-    return text % variables if variables else text
+    return translator(current_locale()).gettext(message, **variables)
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     """The singular or plural form for ``n``, translated; ``%(num)s`` is ``n`` formatted."""
-    text = translations_for(current_locale()).ngettext(singular, plural, n)
-    return text % {"num": format_number(n), **variables}
+    return translator(current_locale()).ngettext(singular, plural, n, **variables)
 
 
 def _jinja_gettext(message: str) -> str:
-    return translations_for(current_locale()).gettext(message)
+    return translations(current_locale()).gettext(message)
 
 
 def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
-    return translations_for(current_locale()).ngettext(singular, plural, n)
+    """The form for ``n``, with ``%(num)s`` written the reader's way (Jinja fills in ``n``
+    as it is)."""
+    text = translations(current_locale()).ngettext(singular, plural, n)
+    return text.replace("%(num)s", format_number(n))
 
 
 def format_number(value: float | int) -> str:

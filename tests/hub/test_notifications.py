@@ -82,7 +82,7 @@ async def test_a_user_is_told_new_mail_waits_without_its_contents(
     assert notice["To"] == "levan@customs.example"
     assert notice["Subject"] == "New message in Icomm"
     text = notice.get_content()
-    assert "1 new message(s)" in text and "node ge" in text
+    assert "1 new message waits" in text and "node ge" in text
     assert "Sarpi" not in notice.as_string() and "Levan" not in text
 
 
@@ -111,7 +111,7 @@ async def test_nothing_is_announced_twice_and_read_mail_is_not_announced(
 
     await eventually(told_again)
     await eventually(all_told)
-    assert "1 new message(s)" in handler.received[1].get_content()
+    assert "1 new message waits" in handler.received[1].get_content()
     assert len(handler.received) == 2
 
 
@@ -124,15 +124,41 @@ async def test_a_notice_address_and_a_language_are_checked(ge: Node) -> None:
     assert account.language == "ka"
 
 
-async def test_notices_speak_the_users_language(ge: Node, relay: tuple[Relay, int]) -> None:
+@pytest.mark.parametrize(
+    ("language", "subject", "waiting", "never"),
+    [
+        (
+            "ka",
+            "ახალი შეტყობინება Icomm-ში",
+            "Icomm-ში (კვანძი ge) თქვენ გელოდებათ 2 ახალი შეტყობინება.",
+            "წასაკითხად გახსენით Icomm",
+        ),
+        (
+            "ru",
+            "Новые сообщения в Icomm",
+            "В Icomm (узел ge) вас ждут 2 новых сообщения.",
+            "Откройте Icomm, чтобы прочитать почту",
+        ),
+    ],
+)
+async def test_notices_speak_the_users_language(
+    ge: Node, relay: tuple[Relay, int], language: str, subject: str, waiting: str, never: str
+) -> None:
+    """The subject and the text come from the catalogues, in the recipient's language and
+    with its plural forms (Russian: 1 сообщение, 2 сообщения, 5 сообщений)."""
     handler, _ = relay
     await ge.accounts.set_notice_address("levan", "levan@customs.example")
-    await ge.accounts.set_language("levan", "ka")
-    ge.run()
+    await ge.accounts.set_language("levan", language)
     await ge.submit(mail("ერთი"))
+    await ge.submit(mail("два"))
+    ge.run()
 
     async def told() -> bool:
         return len(handler.received) == 1
 
     await eventually(told)
-    assert handler.received[0]["Subject"] == "ახალი შეტყობინება Icomm-ში"
+    [notice] = handler.received
+    assert notice["Subject"] == subject
+    text = notice.get_content()
+    assert text.startswith(waiting) and never in text
+    assert "message" not in text and "ერთი" not in text and "два" not in text

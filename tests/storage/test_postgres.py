@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage import AttachmentMeta, Database
+from storage import AttachmentMeta, Database, Outcome
 from storage.models import Base, Message
 
 
@@ -71,8 +71,8 @@ async def test_inserts_ignoring_duplicates_say_whether_they_inserted(db: Databas
         await tx.mailbox.add_message(message())
         assert await tx.mailbox.file("a" * 32, "armen", "inbox") is True
         assert await tx.mailbox.file("a" * 32, "armen", "inbox") is False
-        assert await tx.seen.first_time("b" * 32, "c" * 32) is True
-        assert await tx.seen.first_time("b" * 32, "d" * 32) is False
+        assert await tx.seen.first_times(["b" * 32], "c" * 32) == {"b" * 32}
+        assert await tx.seen.first_times(["b" * 32, "e" * 32], "d" * 32) == {"e" * 32}
         assert await tx.envelopes.add("c" * 32, "in", "ge", ["b" * 32], b"raw") is True
         assert await tx.envelopes.add("c" * 32, "in", "ge", ["b" * 32], b"raw") is False
 
@@ -80,7 +80,7 @@ async def test_inserts_ignoring_duplicates_say_whether_they_inserted(db: Databas
 async def test_two_dispatchers_never_take_the_same_outbox_rows(db: Database) -> None:
     async with db.transaction() as tx:
         for i in range(6):
-            await tx.outbox.add(f"{i:032x}", "mail", "am", b"p")
+            tx.outbox.add(f"{i:032x}", "mail", "am", b"p")
     taken: list[set[int]] = []
     both_hold = asyncio.Barrier(2)
 
@@ -99,7 +99,7 @@ async def test_text_with_nul_characters_is_stored(db: Database) -> None:
     async with db.transaction() as tx:
         await tx.mailbox.add_message(message(subject="bad\x00subject"))
         await tx.quarantine.add("schema", "input_value='a\x00b'", b"\x00raw")
-        await tx.deliveries.record("a" * 32, "armen@am", "failed", reason="no\x00such user")
+        await tx.deliveries.record([Outcome("a" * 32, "armen@am", "failed", "no\x00such user")])
     async with db.transaction() as tx:
         assert (await tx.mailbox.get("a" * 32)).subject == "bad\ufffdsubject"
         [item] = await tx.quarantine.list()

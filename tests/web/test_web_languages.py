@@ -1,0 +1,329 @@
+"""Languages: the catalogues are complete and up to date, and the Georgian and Russian
+pages show no English.
+
+The walk signs in as users who chose Georgian or Russian (their browser asks for English:
+the user's choice wins), fetches the main pages in the states that show the most text,
+and looks for any English message of the catalogue in what a reader sees or hears: text
+nodes and the title, placeholder, aria-label and alt attributes (and the value of input
+buttons). The data the test creates (codes such as ZX-4471, user names, addresses) is
+not English text, so it cannot be mistaken for a message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.dates import get_month_names
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from nodes import PASSWORD
+from webclient import BASE, browser, csrf, sign_in
+
+from hub.accounts import LANGUAGES
+from hub.locales import LOCALES, SOURCE_LANGUAGE, catalogue_path
+from hub.node import Node
+from hub.web import create_app
+from message_schemas import Attachment, HandlingCode, Mail
+
+ROOT = Path(__file__).parents[2]
+TEMPLATE = LOCALES / "messages.pot"
+TRANSLATED = [language for language in LANGUAGES if language != SOURCE_LANGUAGE]
+UPDATE = (
+    "Update the catalogues from the sources (see 'Languages' in the README):\n"
+    "    pybabel extract -F babel.cfg -o hub/locales/messages.pot .\n"
+    "    pybabel update -i hub/locales/messages.pot -d hub/locales\n"
+    "then translate the new or changed (empty or fuzzy) entries of "
+    "hub/locales/*/LC_MESSAGES/messages.po."
+)
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+CODE = "ZX-4471"  # the test's subjects, bodies and file names: no word of any language
+FILE = bytes(12_345)
+LINK = re.compile(r'id="link" class="link-once" value="([^"]+)"')
+
+MsgId = str | tuple[str, str]
+
+
+def read_catalogue(path: Path, language: str | None = None) -> Catalog:
+    with path.open("rb") as po:
+        return read_po(po, locale=language)
+
+
+def forms(msgid: MsgId) -> tuple[str, ...]:
+    return msgid if isinstance(msgid, tuple) else (msgid,)
+
+
+def template_ids() -> set[MsgId]:
+    return {message.id for message in read_catalogue(TEMPLATE) if message.id}
+
+
+# the catalogues
+
+
+def test_the_template_lists_exactly_the_messages_of_the_sources() -> None:
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    extracted = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, options_map
+        )
+    }
+    listed = template_ids()
+    assert len(listed) > 150
+    new, gone = extracted - listed, listed - extracted
+    assert not new and not gone, (
+        f"hub/locales/messages.pot is out of date.\nNew in the sources: {sorted(map(str, new))}\n"
+        f"No longer in the sources: {sorted(map(str, gone))}\n{UPDATE}"
+    )
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_is_translated_with_its_placeholders(language: str) -> None:
+    catalogue = read_catalogue(catalogue_path(language), language)
+    assert catalogue.plural_forms == Catalog(locale=language).plural_forms  # Babel's own rule
+    problems = []
+    for msgid in sorted(template_ids(), key=str):
+        message = catalogue.get(msgid)
+        if message is None:
+            problems.append(f"missing: {msgid!r}")
+            continue
+        strings = forms(message.string)
+        wanted = {name for form in forms(msgid) for name in PLACEHOLDER.findall(form)}
+        if message.fuzzy or not all(strings):
+            problems.append(f"untranslated or fuzzy: {msgid!r}")
+        elif isinstance(msgid, tuple) and len(strings) != catalogue.num_plurals:
+            problems.append(f"{len(strings)} plural forms, not {catalogue.num_plurals}: {msgid!r}")
+        elif any(set(PLACEHOLDER.findall(form)) != wanted for form in strings):
+            problems.append(f"placeholders differ from {sorted(wanted)}: {msgid!r}")
+    assert not problems, f"{catalogue_path(language)}:\n" + "\n".join(problems) + f"\n{UPDATE}"
+
+
+# the walk through the main pages
+
+
+class Visible(HTMLParser):
+    """What a reader sees or hears of a page: its text and its spoken attributes."""
+
+    SPOKEN = ("title", "placeholder", "aria-label", "alt")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.texts += [value for name in self.SPOKEN if (value := values.get(name))]
+        if tag == "input" and values.get("type") in {"submit", "button", "reset"}:
+            self.texts.append(values.get("value") or "")
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+def visible(page: httpx.Response) -> list[str]:
+    parser = Visible()
+    parser.feed(page.text)
+    return [text for text in (" ".join(t.split()) for t in parser.texts) if text]
+
+
+def pattern(message: str) -> re.Pattern[str]:
+    """The message as it shows once its placeholders are filled in, as a whole phrase."""
+    parts = [re.escape(part.replace("%%", "%")) for part in PLACEHOLDER.split(message)[::2]]
+    return re.compile(r"(?<!\w)" + ".+?".join(parts) + r"(?!\w)")
+
+
+def english_shown(pages: dict[str, list[str]], language: str) -> dict[str, list[str]]:
+    """The English messages on each page that ``language`` does not say in English too
+    (a translation may rightly be the same, such as "%(address)s: %(reason)s.")."""
+    catalogue = (
+        read_catalogue(catalogue_path(language), language) if language != SOURCE_LANGUAGE else None
+    )
+    english = set()
+    for msgid in template_ids():
+        translated = forms(catalogue[msgid].string) if catalogue is not None else ()
+        english |= {form for form in forms(msgid) if form not in translated}
+    patterns = {message: pattern(message) for message in english}
+    found: dict[str, list[str]] = {}
+    for name, texts in pages.items():
+        shown = [m for m, p in patterns.items() if any(p.search(text) for text in texts)]
+        if shown:
+            found[name] = sorted(shown)
+    return found
+
+
+def located(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+async def walk(ge: Node, language: str) -> tuple[dict[str, httpx.Response], Mail]:
+    """The main pages, for nino (an administrator who chose ``language``) and for someone
+    not signed in whose browser prefers ``language``; and the mail nino received."""
+    await ge.accounts.set_language("nino", language)
+    mail = await ge.submit(
+        Mail(
+            sender="levan@ge",
+            to=["nino@ge", "tamar@ge"],
+            subject=CODE,
+            body=CODE,
+            handling_code=HandlingCode.H1,
+            source_evaluation="B",
+            information_evaluation="2",
+            attachments=[Attachment.from_bytes(f"{CODE}.bin", FILE)],
+        )
+    )
+    untitled = await ge.submit(
+        Mail(
+            sender="levan@ge",
+            to=["nino@ge"],
+            subject="",
+            body=CODE,
+            body_html=f"<p>{CODE}</p>",
+            attachments=[Attachment.from_bytes(f"{CODE}-{n}.bin", FILE) for n in (1, 2)],
+        )
+    )
+    app = create_app(ge)
+    pages: dict[str, httpx.Response] = {}
+    async with browser(app) as nino:
+        nino.headers["Accept-Language"] = "en"  # the user's choice wins over the browser's
+        await sign_in(nino, "nino")
+        pages["inbox"] = await nino.get("/mail/inbox")
+        pages["sent, empty"] = await nino.get("/mail/sent")
+        pages["search"] = await nino.get("/mail/inbox", params={"q": CODE})
+        pages["search, nothing found"] = await nino.get("/mail/sent", params={"q": "QQQQ"})
+        pages["message"] = await nino.get(f"/messages/{mail.id}")
+        pages["message with an HTML version"] = await nino.get(f"/messages/{untitled.id}")
+        pages["reply"] = reply = await nino.get("/compose", params={"reply": mail.id, "all": "1"})
+        sent = await nino.post(
+            "/compose",
+            data={
+                "to": "levan",
+                "subject": f"Re: {CODE}",
+                "body": CODE,
+                "handling_code": "H2",
+                "in_reply_to": mail.id,
+                "csrf_token": csrf(reply),
+            },
+        )
+        pages["message sent"] = await nino.get(located(sent))
+        pages["sent"] = await nino.get("/mail/sent")
+        pages["compose"] = compose = await nino.get("/compose")
+        pages["compose, refused"] = await nino.post(
+            "/compose", data={"to": "", "handling_code": "H9", "csrf_token": csrf(compose)}
+        )
+        pages["users"] = users = await nino.get("/users")
+        pages["users, password reset"] = reset = await nino.post(
+            "/users/tamar/reset", data={"csrf_token": csrf(users)}
+        )
+        pages["user deactivated"] = await nino.post(
+            "/users/levan/deactivate", data={"csrf_token": csrf(users)}
+        )
+        pages["settings"] = settings = await nino.get("/settings")
+        saved = await nino.post(
+            "/settings", data={"language": language, "csrf_token": csrf(settings)}
+        )
+        pages["settings saved"] = await nino.get(located(saved))
+        pages["not found"] = await nino.get("/mail/drafts")
+    match = LINK.search(reset.text)
+    assert match, "no one-time link"
+    link = html.unescape(match.group(1)).removeprefix(BASE)
+    async with browser(app) as stranger:
+        stranger.headers["Accept-Language"] = f"{language}, en;q=0.5"
+        pages["sign-in"] = login = await stranger.get("/login")
+        pages["sign-in, refused"] = await stranger.post(
+            "/login", data={"username": "nino", "password": "wrong", "csrf_token": csrf(login)}
+        )
+        pages["signed out"] = await stranger.get("/login", params={"notice": "signed-out"})
+        pages["password form"] = form = await stranger.get(link)
+        pages["password form, refused"] = await stranger.post(
+            link, data={"password": "short", "password_again": "", "csrf_token": csrf(form)}
+        )
+        chosen = {"password": PASSWORD, "password_again": PASSWORD, "csrf_token": csrf(form)}
+        pages["password set"] = await stranger.get(located(await stranger.post(link, data=chosen)))
+    for name, page in pages.items():
+        assert page.status_code in {200, 400, 404}, (name, page.status_code)
+        assert f'<html lang="{language}">' in page.text, name
+    return pages, mail
+
+
+def texts_of(pages: dict[str, httpx.Response]) -> dict[str, list[str]]:
+    return {name: visible(page) for name, page in pages.items()}
+
+
+async def test_the_walk_sees_the_english_interface(ge: Node) -> None:
+    """The walk's pages and its search do find the messages when they are in English."""
+    pages, _mail = await walk(ge, "en")
+    shown = {m for found in english_shown(texts_of(pages), "en").values() for m in found}
+    assert len(shown) > 110, sorted(shown)
+    assert {"Inbox", "%(num)s attachment", "Conversation: %(num)s messages"} <= shown
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+async def test_the_translated_pages_show_no_english(ge: Node, language: str) -> None:
+    pages, mail = await walk(ge, language)
+    found = english_shown(texts_of(pages), language)
+    assert not found, f"English on the {language} pages: {found}\n{UPDATE}"
+
+    created = mail.created
+    month = get_month_names("wide", locale=language)[created.month]
+    assert month in pages["message"].text, f"no {month!r}: the date is not in {language}"
+    assert get_month_names("wide", locale="en")[created.month] not in pages["message"].text
+    size = format_decimal(12.345, format="#,##0.#", locale=language)  # 12,3 (kB)
+    [listed] = [text for text in visible(pages["message"]) if "application/octet-stream" in text]
+    assert listed.startswith(f"{size} ") and "12.3" not in listed, listed
+
+
+# choosing a language
+
+
+async def test_a_user_chooses_their_language_on_the_settings_page(ge: Node) -> None:
+    async with browser(create_app(ge)) as levan:
+        await sign_in(levan, "levan")
+        page = await levan.get("/settings")
+        assert '<html lang="en">' in page.text and 'href="/settings"' in page.text
+        assert '<option value="ka" lang="ka">ქართული</option>' in page.text
+        assert '<option value="ru" lang="ru">Русский</option>' in page.text
+        forged = await levan.post("/settings", data={"language": "ka"})
+        assert forged.status_code == 403
+        assert (await ge.accounts.get("levan")).language == "en"
+
+        saved = await levan.post("/settings", data={"language": "ka", "csrf_token": csrf(page)})
+        assert located(saved) == "/settings?notice=language-saved"
+        assert (await ge.accounts.get("levan")).language == "ka"
+        page = await levan.get(located(saved))
+        assert '<html lang="ka">' in page.text and "ენა შენახულია." in page.text
+        assert '<option value="ka" lang="ka" selected>' in page.text
+        assert '<html lang="ka">' in (await levan.get("/mail/inbox")).text
+
+        refused = await levan.post("/settings", data={"language": "fr", "csrf_token": csrf(page)})
+        assert refused.status_code == 400 and "აირჩიეთ ენა სიიდან." in refused.text
+        assert (await ge.accounts.get("levan")).language == "ka"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "shown"),
+    [
+        ("ru-RU,ru;q=0.9,en-US;q=0.8", "ru"),
+        ("de-DE, ka;q=0.7, ru;q=0.3", "ka"),
+        ("ka;q=0, ru;q=0.2", "ru"),
+        ("de, fr", "en"),
+        (None, "en"),
+    ],
+)
+async def test_before_signing_in_the_page_speaks_the_browsers_language(
+    ge: Node, accept_language: str | None, shown: str
+) -> None:
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    async with browser(create_app(ge)) as stranger:
+        page = await stranger.get("/login", headers=headers)
+    assert f'<html lang="{shown}">' in page.text
+    sign_in_label = {"en": "Sign in", "ka": "შესვლა", "ru": "Войти"}[shown]
+    assert f"<title>{sign_in_label} · Icomm ge</title>" in page.text

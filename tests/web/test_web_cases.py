@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC
 from decimal import Decimal
 from html.parser import HTMLParser
 
+from babel.dates import format_datetime
 from casepages import complete_form, post_form, saved_ref, signed_in
 from casework import complete_seizure
 
@@ -269,3 +271,26 @@ async def test_every_input_of_the_case_pages_has_a_label(ge: Node) -> None:
             assert parsed.inputs, path
             assert [i for i in parsed.inputs if i not in parsed.labelled] == [], path
             assert len(parsed.ids) == len(set(parsed.ids)), path
+
+
+async def test_the_case_pages_speak_the_readers_language(ge: Node) -> None:
+    await ge.accounts.set_language("levan", "ru")
+    await ge.accounts.set_language("tamar", "ka")
+    app = create_app(ge)
+    async with signed_in(app, "levan") as levan:
+        form = await levan.get("/cases/new")
+        assert '<label for="case_number">Номер дела</label>' in form.text
+        assert "Сохранить черновик" in form.text and "Товар 1" in form.text
+        refused = await post_form(
+            levan, "/cases/new", complete_form(occurred_at="", action="submit")
+        )
+        assert "Дата и время (UTC)" in refused.text
+        ref = saved_ref(await post_form(levan, "/cases/new", complete_form()))
+        page = await levan.get(f"/cases/{ref}?done=saved")
+        assert "Черновик сохранён." in page.text and "черновик" in page.text
+        occurred = (await CaseStore(ge).get(ref)).seizure.occurred_at
+        assert occurred is not None  # shown the reader's way
+        assert format_datetime(occurred, "medium", tzinfo=UTC, locale="ru") in page.text
+    async with signed_in(app, "tamar") as tamar:
+        listed = await tamar.get("/cases")
+        assert "საქმეები" in listed.text and "მონახაზი" in listed.text

@@ -7,6 +7,8 @@ fills it, posting a form with the page's CSRF token.
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -89,3 +91,20 @@ def saved_ref(response: httpx.Response) -> str:
     match = REF_IN_LOCATION.match(response.headers["location"])
     assert match, response.headers["location"]
     return match.group(1)
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    """A real PNG image (an orange rectangle), which a browser decodes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows = b"".join(b"\x00" + b"\xf5\xa3\x00" * width for _row in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

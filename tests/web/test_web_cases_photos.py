@@ -10,7 +10,7 @@ import hashlib
 import re
 
 import httpx
-from casepages import signed_in
+from casepages import png, signed_in
 from casework import complete_seizure
 from webclient import browser, csrf
 
@@ -19,7 +19,7 @@ from hub.node import Node
 from hub.web import create_app
 from hub.web.photos import PHOTO_MAX_BYTES
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
+PNG = png()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)
 
 

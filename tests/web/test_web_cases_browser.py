@@ -113,10 +113,16 @@ def test_an_officer_enters_a_case_that_an_administrator_validates(
     expect(photo).to_be_visible()
     digest = hashlib.sha256(PNG).hexdigest()
     assert digest in (photo.get_attribute("src") or "")
-    assert photo.evaluate("image => image.naturalWidth") == 40  # served, and decoded
+    photo.scroll_into_view_if_needed()  # it loads lazily
+    expect(photo).to_have_js_property("naturalWidth", 40)  # served, and decoded
     shots.take(page, "draft-with-photo")
     page.get_by_role("button", name="Submit for validation").click()
     expect(page.get_by_role("status")).to_contain_text("The case is submitted for validation.")
+    page.get_by_role("link", name="Cases", exact=True).click()
+    page.get_by_label("Status").select_option("submitted")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name="GE-E2E-1")).to_be_visible()
+    shots.take(page, "case-list")
     levan.close()
 
     nino = Watched(chrome, node, "nino")
@@ -131,3 +137,26 @@ def test_an_officer_enters_a_case_that_an_administrator_validates(
     expect(page.get_by_role("link", name="GE-E2E-1")).to_be_visible()
     shots.take(page, "cen")
     nino.close()
+
+
+def test_an_officer_adds_a_suspect_and_finds_them_in_another_script(
+    chrome: Browser, node: ServedNode
+) -> None:
+    shots = Screenshots("suspects")
+    levan = Watched(chrome, node, "levan")
+    page = levan.page
+    page.get_by_role("link", name="Suspects").click()
+    page.get_by_role("link", name="New suspect").click()
+    page.get_by_label("Surname").fill("Beridze")
+    page.get_by_label("Given names").fill("Giorgi")
+    page.get_by_label("Nationality").select_option("GE")
+    page.get_by_label("Document number, Identity document 1").fill("13AB45678")
+    shots.take(page, "new-suspect")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("The suspect is added.")
+    page.get_by_role("link", name="Suspects", exact=True).click()
+    page.get_by_label("Name").fill("ბერიძე")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Giorgi Beridze")).to_be_visible()
+    shots.take(page, "found-in-georgian")
+    levan.close()

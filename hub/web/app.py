@@ -22,7 +22,17 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import AddressError, HubError, PermissionDenied
-from hub.web import api, mail_views, pages, preferences
+from hub.web import (
+    api,
+    case_api,
+    case_views,
+    cen_views,
+    mail_views,
+    pages,
+    party_views,
+    photo_views,
+    preferences,
+)
 from hub.web.auth import (
     CsrfRefused,
     WebContext,
@@ -38,7 +48,8 @@ if TYPE_CHECKING:
     from hub.node import Node
 
 API_DESCRIPTION = """\
-The JSON API of an Icomm node: the signed-in user's mailbox, reading and sending mail.
+The JSON API of an Icomm node: the signed-in user's mailbox, reading and sending mail;
+the case store's seizure cases and their validation; the transmission to the WCO's CEN.
 
 **Authentication.** `POST /api/v1/session` with `{"username", "password"}` sets the
 session cookie (`icomm_session`: HttpOnly, SameSite=Lax, Secure) and returns the
@@ -49,7 +60,8 @@ reset. Five failed sign-ins for one user (or twenty from one address) within 15
 minutes pause signing in for 15 minutes (429).
 
 **Errors** are `{"detail": "…"}` with a 4xx status; 422 is a malformed request, its
-detail pydantic's list of problems.
+detail pydantic's list of problems, or a case that fails the quality checks, its detail
+every problem as `{"field", "message"}`.
 """
 
 CONTENT_SECURITY_POLICY = (
@@ -147,7 +159,12 @@ def create_app(
     )
     app.include_router(pages.router)
     app.include_router(mail_views.router)
+    app.include_router(case_views.router)
+    app.include_router(photo_views.router)
+    app.include_router(party_views.router)
+    app.include_router(cen_views.router)
     app.include_router(api.router)
+    app.include_router(case_api.router)
     app.include_router(preferences.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # a mail's files, base64 in JSON or raw in a form, plus room for the rest of the form

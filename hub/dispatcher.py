@@ -37,6 +37,9 @@ UNREACHABLE_BACKOFF = 30.0
 BUNDLE_BYTES = 8 * 2**20
 #: envelopes sealed before a restart and published again, read from the archive at a time
 REPUBLISH_BATCH = 16
+#: how often to look for envelopes sealed but not confirmed (another worker's that died;
+#: this worker's own are looked for at once after a failure)
+RECHECK_SECONDS = 1.0
 
 
 class Dispatcher(PokedLoop):
@@ -59,6 +62,7 @@ class Dispatcher(PokedLoop):
         self.bundle_size = bundle_size
         self.reseal_after = reseal_after
         self._unsealable: dict[str, float] = {}  # node → time to try again
+        self._recheck_at = 0.0  # when to look for envelopes sealed and not confirmed
 
     async def turn(self) -> float:
         """One round of dispatching (poked when something is written to the outbox)."""
@@ -66,13 +70,28 @@ class Dispatcher(PokedLoop):
             await self.flush()
         except (TransportError, StorageError) as exc:  # the broker or database is away
             log.warning("dispatch paused, will retry: %s", exc)
+            self._recheck_at = 0.0  # what was sealed and not confirmed goes first
         except Exception:  # keep dispatching; the rows stay and are retried
             log.exception("dispatch failed; retrying")
+            self._recheck_at = 0.0
         return IDLE_SECONDS
 
     async def flush(self) -> int:
         """Publish what was sealed but not confirmed, then seal and publish what waits."""
         self.keyring.refresh()  # `icomm keys rotate` in another process: sign with the new key
+        published = 0
+        if time.monotonic() >= self._recheck_at:
+            published += await self._republish()
+            self._recheck_at = time.monotonic() + RECHECK_SECONDS
+        more = True
+        while more:
+            sealed, more = await self._seal_batch()
+            published += await self._publish(sealed)
+        return published
+
+    async def _republish(self) -> int:
+        """Publish again what was sealed but never confirmed (a crash, a failed publish, a
+        worker that died), or seal it afresh when it is too old."""
         published = 0
         async with self.db.transaction() as tx:
             unconfirmed = await tx.outbox.sealed_envelopes()
@@ -87,16 +106,16 @@ class Dispatcher(PokedLoop):
                     else:
                         again.append((envelope.peer, envelope_id, envelope.raw))
             published += await self._publish(again)
-        while sealed := await self._seal_batch():
-            published += await self._publish(sealed)
         return published
 
-    async def _seal_batch(self) -> list[tuple[str, str, bytes]]:
+    async def _seal_batch(self) -> tuple[list[tuple[str, str, bytes]], bool]:
+        """Seal what waits, up to a limit; the envelopes, and whether more may wait."""
         now = time.monotonic()
         skip = [node for node, until in self._unsealable.items() if until > now]
         sealed = []
+        limit = self.bundle_size * 8
         async with self.db.transaction() as tx:
-            rows = await tx.outbox.pending(self.bundle_size * 8, skip_nodes=skip)
+            rows = await tx.outbox.pending(limit, skip_nodes=skip)
             by_node: dict[str, list[OutboxItem]] = defaultdict(list)
             for row in rows:
                 by_node[row.node].append(row)
@@ -108,7 +127,7 @@ class Dispatcher(PokedLoop):
                         log.error("cannot seal for node %s, will retry: %s", node, exc)
                         self._unsealable[node] = now + UNREACHABLE_BACKOFF
                         break
-        return sealed
+        return sealed, len(rows) == limit
 
     def _bundles(self, rows: list[OutboxItem]) -> list[tuple[list[OutboxItem], str | None]]:
         """Announcements of new keys first, signed with a key the partner already trusts."""

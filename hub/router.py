@@ -125,7 +125,8 @@ class Router:
             group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
             del self._waiting[:GROUP_LIMIT]
             try:
-                await self._write_group(await self._acceptable(group))
+                # alone, it meets the same checks in its own transaction
+                await self._write_group(await self._acceptable(group) if len(group) > 1 else group)
             except Exception as exc:  # the database is away: each of them hears so
                 for _, waiting in group:
                     _settle(waiting, exc)

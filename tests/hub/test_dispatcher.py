@@ -18,7 +18,7 @@ async def sealed_but_unconfirmed(network: Network) -> tuple[Node, Node, str, str
     await add_user(ge, "nino")
     await add_user(am, "armen")
     mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
-    [(_, envelope_id, _)] = await ge.dispatcher._seal_batch()
+    [(_, envelope_id, _)], _ = await ge.dispatcher._seal_batch()
     return ge, am, mail.id, envelope_id
 
 
@@ -67,7 +67,7 @@ async def test_bundles_close_at_the_byte_limit(network: Network) -> None:
         await ge.submit(
             Mail(sender="nino@ge", to=["armen@am"], subject=f"{i}", body="", attachments=[scan])
         )
-    sealed = await ge.dispatcher._seal_batch()
+    sealed, _ = await ge.dispatcher._seal_batch()
     async with ge.db.transaction() as tx:
         sizes = [len((await tx.envelopes.get(eid)).message_ids) for _, eid, _ in sealed]
     assert sizes == [2, 2, 1]  # a third 2.7 MiB message would pass the 8 MiB bundle limit

@@ -107,8 +107,12 @@ class MailboxRepository:
         in_arrival_order: bool = False,
         limit: int = 100,
     ) -> list[FolderItem]:
-        """Newest first, or in the order the messages arrived."""
-        order = MailboxEntry.id if in_arrival_order else Message.created.desc()
+        """Latest arrival first (as a mail client lists), or oldest arrival first.
+
+        Both follow the entry's id, which the (owner, folder, id) index keeps in order:
+        the newest page of a large folder is read without sorting the folder.
+        """
+        order = MailboxEntry.id if in_arrival_order else MailboxEntry.id.desc()
         query = (
             select(Message, MailboxEntry.read_at)
             .join(MailboxEntry, MailboxEntry.message_id == Message.id)

@@ -136,7 +136,7 @@ class MailboxEntry(Base):
     __tablename__ = "mailbox_entries"
     __table_args__ = (
         UniqueConstraint("message_id", "owner", "folder", name="uq_mailbox_once"),
-        Index("ix_mailbox_owner_folder", "owner", "folder"),
+        Index("ix_mailbox_owner_folder_arrival", "owner", "folder", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

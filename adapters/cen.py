@@ -30,7 +30,7 @@ from hub.accounts import Role
 from hub.node import Node
 from message_schemas import CenCommodity, CenOffender, CenSeizure, Message, Seizure, Suspect
 from message_schemas.vocabulary import AgeBand, ConveyanceMode, Gender
-from storage.cases import CaseTables, FeedRow, SeizureRow
+from storage.cases import CaseTables, FeedEntry, FeedRow, SeizureRow
 
 log = logging.getLogger(__name__)
 
@@ -177,25 +177,35 @@ class CenIntake:
     async def attach(self) -> None:
         await self.node.subscribe(CEN_MAILBOX, self.receive)
 
-    async def receive(self, message: Message) -> None:
-        if not isinstance(message, CenSeizure):
-            log.warning("cen@%s ignores a %s message (%s)", self.node.id, message.type, message.id)
-            return
-        origin = message.sender.rsplit("@", 1)[1]
-        if not message.seizure_ref.startswith(f"{origin}:"):
-            log.warning("cen.seizure %s from %s names another node's seizure", message.id, origin)
-            return
-        record = message.feed_record()
-        async with self.node.db.unit(CaseTables) as tx:
-            outcome = await tx.feed.file(
-                message.seizure_ref,
-                origin,
-                message.revision,
-                message.id,
-                message.seizure_date,
-                record,
+    async def receive(self, messages: Sequence[Message]) -> None:
+        """File a batch of ``cen.seizure`` messages in one transaction."""
+        entries = []
+        for message in messages:
+            if not isinstance(message, CenSeizure):
+                log.warning(
+                    "cen@%s ignores a %s message (%s)", self.node.id, message.type, message.id
+                )
+                continue
+            origin = message.sender.rsplit("@", 1)[1]
+            if not message.seizure_ref.startswith(f"{origin}:"):
+                log.warning(
+                    "cen.seizure %s from %s names another node's seizure", message.id, origin
+                )
+                continue
+            entries.append(
+                FeedEntry(
+                    message.seizure_ref,
+                    origin,
+                    message.revision,
+                    message.id,
+                    message.seizure_date,
+                    message.feed_record(),
+                )
             )
-        log.info("cen feed: %s revision %s %s", message.seizure_ref, message.revision, outcome)
+        async with self.node.db.unit(CaseTables) as tx:
+            outcomes = await tx.feed.file(entries)
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            log.info("cen feed: %s revision %s %s", entry.seizure_ref, entry.revision, outcome)
 
     async def feed(self, limit: int = 100) -> Sequence[FeedRow]:
         async with self.node.db.unit(CaseTables) as tx:

@@ -108,7 +108,12 @@ class Sharing:
             companies=companies,
         )
 
-    async def receive(self, message: Message) -> None:
+    async def receive(self, messages: Sequence[Message]) -> None:
+        """File partners' shares in this store, in the order they came."""
+        for message in messages:
+            await self._file_share(message)
+
+    async def _file_share(self, message: Message) -> None:
         """File a partner's share in this store, marked foreign with its handling code."""
         if not isinstance(message, CaseShare):
             log.warning(

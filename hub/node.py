@@ -133,7 +133,8 @@ class Node:
         """Feed the messages of ``local@<this node>`` (a service mailbox) to ``handler``.
 
         The adapters' way to receive: the mailbox is created on first use; messages are
-        handed over in arrival order, each until the handler returns without raising.
+        handed over in arrival order, in batches, each batch until the handler returns
+        without raising (so a handler must take a message twice calmly).
         """
         async with self.db.transaction() as tx:
             user = await tx.users.find(local)

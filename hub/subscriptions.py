@@ -3,16 +3,17 @@
 An adapter (the case stores, the CEN feed) owns a service mailbox at this node, such
 as ``cases@ge``, and subscribes a handler to it. Messages are filed into that
 mailbox like any other (exactly once, in the same transaction as their arrival);
-the subscription hands each unread one to the handler in arrival order and marks it
-read only when the handler returns. A handler that raises gets the message again
-later, and so does one interrupted by a restart: at-least-once to the handler,
-nothing lost, and the adapter never touches the hub's tables.
+the subscription hands the unread ones to the handler in arrival order, a batch at a
+time (so that an adapter can file a batch in one transaction), and marks them read
+only when the handler returns. A handler that raises gets the batch again later, and
+so does one interrupted by a restart: at-least-once to the handler, nothing lost, and
+the adapter never touches the hub's tables.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from hub.loop import PokedLoop
 from hub.mailbox import Mailbox
@@ -20,10 +21,10 @@ from message_schemas import Message
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[Message], Awaitable[None]]
+MessageHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
 POLL_SECONDS = 1.0
-BATCH = 100  # unread messages read and marked read at a time
+BATCH = 100  # unread messages handed over (and marked read) at a time
 RETRY_SECONDS = 5.0
 
 
@@ -52,26 +53,17 @@ class Subscription(PokedLoop):
         return self.retry_seconds if failed else POLL_SECONDS
 
     async def drain(self) -> bool:
-        """Hand every unread message to the handler; True if one failed (retried later).
-
-        Messages are marked read a batch at a time, after the handler took them: a
-        restart in between hands them over again (at-least-once, as always).
-        """
+        """Hand every unread message to the handler; True if a batch failed (retried later)."""
         while items := await self.mailbox.folder(
             self.owner, unread_only=True, in_arrival_order=True, limit=BATCH
         ):
-            taken: list[str] = []
+            messages = [await self.mailbox.restore(item.message) for item in items]
             try:
-                for item in items:
-                    await self.handler(await self.mailbox.restore(item.message))
-                    taken.append(item.message.id)
+                await self.handler(messages)
             except Exception:
                 log.exception(
-                    "%s could not take message %s; will retry",
-                    self.owner,
-                    items[len(taken)].message.id,
+                    "%s could not take messages %s…; will retry", self.owner, messages[0].id
                 )
                 return True
-            finally:
-                await self.mailbox.mark_read(self.owner, *taken)
+            await self.mailbox.mark_read(self.owner, *(m.id for m in messages))
         return False

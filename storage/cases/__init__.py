@@ -3,6 +3,7 @@
 from storage.cases.repository import (
     CaseTables,
     CommodityIndex,
+    FeedEntry,
     FeedRepository,
     PartyRepository,
     SeizureFilter,
@@ -13,6 +14,7 @@ from storage.cases.tables import FeedRow, PartyRow, SeizureRow, TransitionRow
 __all__ = [
     "CaseTables",
     "CommodityIndex",
+    "FeedEntry",
     "FeedRepository",
     "FeedRow",
     "PartyRepository",

@@ -23,6 +23,7 @@ from storage.cases.tables import (
     TransmissionRow,
 )
 from storage.errors import NotFound
+from storage.store import in_chunks
 
 STREAM_BATCH = 1000
 
@@ -119,9 +120,7 @@ class SeizureRepository:
     async def stream(self, where: SeizureFilter) -> AsyncIterator[SeizureRow]:
         """Every matching case in id order, fetched in batches (never all in memory)."""
         query = self._filtered(where).order_by(SeizureRow.id)
-        result = await self.session.stream_scalars(
-            query.execution_options(yield_per=STREAM_BATCH)
-        )
+        result = await self.session.stream_scalars(query.execution_options(yield_per=STREAM_BATCH))
         async for row in result:
             yield row
 
@@ -274,11 +273,21 @@ class PartyRepository:
         query = select(PartyRow).where(PartyRow.kind == kind).order_by(PartyRow.id)
         if foreign is not None:
             query = query.where(PartyRow.foreign == foreign)
-        result = await self.session.stream_scalars(
-            query.execution_options(yield_per=STREAM_BATCH)
-        )
+        result = await self.session.stream_scalars(query.execution_options(yield_per=STREAM_BATCH))
         async for row in result:
             yield row
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One ``cen.seizure`` as the WCO's feed keeps it."""
+
+    seizure_ref: str
+    origin_node: str
+    revision: int
+    message_id: str
+    seizure_date: date
+    record: dict[str, Any]
 
 
 class FeedRepository:
@@ -287,37 +296,43 @@ class FeedRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def file(
-        self,
-        seizure_ref: str,
-        origin_node: str,
-        revision: int,
-        message_id: str,
-        seizure_date: date,
-        record: dict[str, Any],
-    ) -> str:
-        """Keep the record unless a newer revision is held: ``new``, ``superseded`` or ``stale``."""
-        held = await self.session.scalar(select(FeedRow).where(FeedRow.seizure_ref == seizure_ref))
-        if held is None:
-            self.session.add(
-                FeedRow(
-                    seizure_ref=seizure_ref,
-                    origin_node=origin_node,
-                    revision=revision,
-                    message_id=message_id,
-                    seizure_date=seizure_date,
-                    record=record,
+    async def file(self, entries: Sequence[FeedEntry]) -> list[str]:
+        """Keep each record unless a newer revision is held; per entry ``new``,
+        ``superseded`` or ``stale``. One lookup per thousand entries."""
+        held: dict[str, FeedRow] = {}
+        refs = list(dict.fromkeys(e.seizure_ref for e in entries))
+        for chunk in in_chunks(refs):
+            for row in await self.session.scalars(
+                select(FeedRow).where(FeedRow.seizure_ref.in_(chunk))
+            ):
+                held[row.seizure_ref] = row
+        outcomes = []
+        for entry in entries:
+            row = held.get(entry.seizure_ref)
+            if row is None:
+                held[entry.seizure_ref] = FeedRow(
+                    seizure_ref=entry.seizure_ref,
+                    origin_node=entry.origin_node,
+                    revision=entry.revision,
+                    message_id=entry.message_id,
+                    seizure_date=entry.seizure_date,
+                    record=entry.record,
                 )
-            )
-            await self.session.flush()
-            return "new"
-        if held.revision >= revision:
-            return "stale"
-        held.revision, held.message_id, held.record = revision, message_id, record
-        held.seizure_date, held.received_at = seizure_date, datetime.now(UTC)
-        held.superseded += 1
+                self.session.add(held[entry.seizure_ref])
+                outcomes.append("new")
+            elif row.revision >= entry.revision:
+                outcomes.append("stale")
+            else:
+                row.revision, row.message_id, row.record = (
+                    entry.revision,
+                    entry.message_id,
+                    entry.record,
+                )
+                row.seizure_date, row.received_at = entry.seizure_date, datetime.now(UTC)
+                row.superseded += 1
+                outcomes.append("superseded")
         await self.session.flush()
-        return "superseded"
+        return outcomes
 
     def _filtered(self, since: date | None, until: date | None) -> Select[tuple[FeedRow]]:
         query = select(FeedRow)
@@ -340,9 +355,7 @@ class FeedRepository:
         self, since: date | None = None, until: date | None = None
     ) -> AsyncIterator[FeedRow]:
         query = self._filtered(since, until).order_by(FeedRow.id)
-        result = await self.session.stream_scalars(
-            query.execution_options(yield_per=STREAM_BATCH)
-        )
+        result = await self.session.stream_scalars(query.execution_options(yield_per=STREAM_BATCH))
         async for row in result:
             yield row
 

@@ -36,7 +36,7 @@ from message_schemas import (
     Suspect,
     record_document,
 )
-from storage.cases import SeizureFilter, SeizureRow
+from storage.cases import FeedEntry, SeizureFilter, SeizureRow
 from storage.cases.repository import STREAM_BATCH
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -421,7 +421,7 @@ async def test_the_cen_feed_exports_by_seizure_date(store: CaseStore, tmp_path: 
                 "transit_countries": ["GE", "AM"],
                 "offenders": [{"nationality": "TR", "gender": "male", "age_band": "26-35"}],
             }
-            await tx.feed.file(f"ge:{ref}", "ge", 1, new_ref(), day, record)
+            await tx.feed.file([FeedEntry(f"ge:{ref}", "ge", 1, new_ref(), day, record)])
     path = tmp_path / "feed.json"
     assert await export(store, "cen-feed", "json", path, since=date(2026, 2, 1)) == 1
     [item] = json.loads(path.read_text(encoding="utf-8"))

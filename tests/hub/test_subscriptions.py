@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from nodes import Network, add_user, eventually
 
@@ -16,12 +18,13 @@ class Collector:
         self.subjects: list[str] = []
         self.failures = failures
 
-    async def __call__(self, message: Message) -> None:
+    async def __call__(self, messages: Sequence[Message]) -> None:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("the case store is busy")
-        assert isinstance(message, Mail)
-        self.subjects.append(message.subject)
+        for message in messages:
+            assert isinstance(message, Mail)
+            self.subjects.append(message.subject)
 
 
 def mail(sender: str, subject: str) -> Mail:

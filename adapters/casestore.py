@@ -25,7 +25,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel
 
-from adapters.errors import CaseError, NotAllowed, QualityError, WrongState
+from adapters.errors import N_, CaseError, NotAllowed, QualityError, Word, WrongState
 from adapters.names import identifier_key, matches, name_tokens
 from adapters.quality import check_company, check_seizure, check_suspect
 from hub.accounts import Account, Role
@@ -37,12 +37,41 @@ from storage import NotFound
 from storage.cases import CaseTables, CommodityIndex, PartyRow, SeizureFilter, SeizureRow
 from storage.cases.tables import TransitionRow
 
-DRAFT, SUBMITTED, VALIDATED, RETURNED = "draft", "submitted", "validated", "returned"
+DRAFT, SUBMITTED, VALIDATED, RETURNED = (
+    N_("draft"),
+    N_("submitted"),
+    N_("validated"),
+    N_("returned"),
+)
 EDITABLE = (DRAFT, RETURNED)
 ENTERING = (Role.OFFICER, Role.ADMIN)
 SEARCH_LIMIT = 50
 SEARCH_BREADTH = 4  # the index is asked for more, the exact name match keeps the right ones
 PartyKind = Literal["suspect", "company"]
+
+# what the store refuses, by the step asked for (the English the command line shows)
+FOREIGN_CASE = {
+    "edit": N_("case %(ref)s is %(node)s's, shared with this node: it cannot edit here"),
+    "submit": N_("case %(ref)s is %(node)s's, shared with this node: it cannot submit here"),
+    "validate": N_("case %(ref)s is %(node)s's, shared with this node: it cannot validate here"),
+    "return": N_("case %(ref)s is %(node)s's, shared with this node: it cannot return here"),
+    "reopen": N_("case %(ref)s is %(node)s's, shared with this node: it cannot reopen here"),
+}
+WRONG_STATE = {
+    "edit": N_("case %(ref)s is %(status)s: only a draft or returned case can edit"),
+    "submit": N_("case %(ref)s is %(status)s: only a draft or returned case can submit"),
+    "validate": N_("case %(ref)s is %(status)s: only a submitted case can validate"),
+    "return": N_("case %(ref)s is %(status)s: only a submitted case can return"),
+    "reopen": N_("case %(ref)s is %(status)s: only a validated case can reopen"),
+}
+NOT_OWNER = {
+    "edit": N_("case %(ref)s was entered by %(user)s: only they or an admin can edit it"),
+    "submit": N_("case %(ref)s was entered by %(user)s: only they or an admin can submit it"),
+}
+FOREIGN_PARTY = {
+    "suspect": N_("suspect %(ref)s is %(node)s's: it cannot be edited here"),
+    "company": N_("company %(ref)s is %(node)s's: it cannot be edited here"),
+}
 
 
 @dataclass(frozen=True)
@@ -144,10 +173,14 @@ class CaseStore:
         except HubError as exc:
             raise NotAllowed(str(exc)) from exc
         if not account.active:
-            raise NotAllowed(f"{username} is deactivated")
+            raise NotAllowed(N_("%(user)s is deactivated"), user=username)
         if account.role not in roles:
-            allowed = " or ".join(sorted(roles))
-            raise NotAllowed(f"{username} is {account.role}: this needs {allowed}")
+            raise NotAllowed(
+                N_("%(user)s is %(role)s: this needs %(allowed)s"),
+                user=username,
+                role=account.role,
+                allowed=" or ".join(sorted(roles)),
+            )
         return account
 
     # -- seizures ---------------------------------------------------------------------------
@@ -203,7 +236,7 @@ class CaseStore:
         await self.actor(username, [Role.ADMIN])
         reasons = [reason.strip() for reason in reasons if reason.strip()]
         if not reasons:
-            raise CaseError("say why the case goes back: at least one reason")
+            raise CaseError(N_("say why the case goes back: at least one reason"))
         async with self.unit() as tx:
             row = await self._case(tx, ref, (SUBMITTED,), "return")
             await tx.seizures.record_transition(row, RETURNED, username, reasons)
@@ -213,7 +246,7 @@ class CaseStore:
         """Open a validated case for correction; its next validation supersedes this one."""
         await self.actor(username, [Role.ADMIN])
         if not reason.strip():
-            raise CaseError("say why the case is reopened")
+            raise CaseError(N_("say why the case is reopened"))
         async with self.unit() as tx:
             row = await self._case(tx, ref, (VALIDATED,), "reopen")
             await tx.seizures.record_transition(row, DRAFT, username, [reason.strip()])
@@ -244,15 +277,13 @@ class CaseStore:
     async def _case(
         self, tx: CaseTables, ref: str, states: Sequence[str], action: str
     ) -> SeizureRow:
+        """The case ``ref`` if it is this node's and in one of ``states`` (those that allow
+        ``action``, a key of :data:`WRONG_STATE`)."""
         row = await self.case_row(tx, ref)
         if row.foreign:
-            raise WrongState(
-                f"case {ref} is {row.origin_node}'s, shared with this node: it cannot {action} here"
-            )
+            raise WrongState(FOREIGN_CASE[action], ref=ref, node=row.origin_node)
         if row.status not in states:
-            raise WrongState(
-                f"case {ref} is {row.status}: only a {' or '.join(states)} case can {action}"
-            )
+            raise WrongState(WRONG_STATE[action], ref=ref, status=Word(row.status))
         return row
 
     async def _own(
@@ -260,9 +291,7 @@ class CaseStore:
     ) -> SeizureRow:
         row = await self._case(tx, ref, states, action)
         if account.role != Role.ADMIN and row.created_by != account.username:
-            raise NotAllowed(
-                f"case {ref} was entered by {row.created_by}: only they or an admin can {action} it"
-            )
+            raise NotAllowed(NOT_OWNER[action], ref=ref, user=row.created_by)
         return row
 
     async def _check_links(self, tx: CaseTables, seizure: Seizure, *, strict: bool) -> None:
@@ -318,7 +347,7 @@ class CaseStore:
         async with self.unit() as tx:
             row = await self._party_row(tx, kind, ref)
             if row.foreign:
-                raise WrongState(f"{kind} {ref} is {row.origin_node}'s: it cannot be edited here")
+                raise WrongState(FOREIGN_PARTY[kind], ref=ref, node=row.origin_node)
             row.record, row.display_name = record_document(record), display
             await tx.parties.update(row, tokens, ids)
             return PartyView.of(row)
@@ -345,7 +374,7 @@ class CaseStore:
         tokens = name_tokens(name or "")
         key = identifier_key(identifier) if identifier else None
         if not tokens and not key:
-            raise CaseError("search by a name or a number")
+            raise CaseError(N_("search by a name or a number"))
         broad = [token[:-1] if len(token) > 2 else token for token in tokens]
         async with self.unit() as tx:
             rows = await tx.parties.search(

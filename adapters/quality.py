@@ -3,6 +3,8 @@
 Each check returns every problem it finds (never only the first): required fields, codes
 from the reference lists (``adapters.reference``), quantities plausible for their unit,
 dates not in the future. The same checks serve entry (CLI, web forms) and ``icomm import``.
+A problem says what is wrong as an English template and its values (:class:`Problem`), so
+that the web pages can say it in the reader's language.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from adapters.errors import Problem
-from adapters.reference import reference
+from adapters.errors import N_, Problem
+from adapters.reference import Coded, reference
 from message_schemas import Commodity, Company, Seizure, Suspect
 
 FUTURE_TOLERANCE = timedelta(minutes=10)  # clocks of entry devices drift
@@ -42,7 +44,11 @@ def problems_of(error: ValidationError) -> list[Problem]:
 
 def _code(field: str, value: str | None, list_name: str) -> Iterable[Problem]:
     if value is not None and value not in reference(list_name):
-        yield Problem(field, f"{value!r} is not in the reference list {list_name}")
+        yield Problem(
+            field,
+            N_("%(value)s is not in the reference list %(list)s"),
+            {"value": repr(value), "list": list_name},
+        )
 
 
 def check_seizure(
@@ -55,15 +61,19 @@ def check_seizure(
     """Every problem that blocks submitting ``seizure`` (an empty list: it may be submitted)."""
     now = now or datetime.now(UTC)
     found = [
-        Problem(name, "required")
+        Problem(name, N_("required"))
         for name in SEIZURE_REQUIRED
         if getattr(seizure, name) in (None, "")
     ]
     if not seizure.commodities:
-        found.append(Problem("commodities", "at least one commodity is required"))
+        found.append(Problem("commodities", N_("at least one commodity is required")))
     if seizure.occurred_at is not None and seizure.occurred_at > now + FUTURE_TOLERANCE:
         found.append(
-            Problem("occurred_at", f"{seizure.occurred_at:%Y-%m-%d %H:%M} is in the future")
+            Problem(
+                "occurred_at",
+                N_("%(when)s is in the future"),
+                {"when": f"{seizure.occurred_at:%Y-%m-%d %H:%M}"},
+            )
         )
     found += _code("place_kind", seizure.place_kind, "place_kinds")
     found += _code("direction", seizure.direction, "directions")
@@ -79,7 +89,9 @@ def check_seizure(
         if kind is not None and conveyance.mode and kind.data.get("mode") != conveyance.mode:
             found.append(
                 Problem(
-                    "conveyance.type", f"{conveyance.type!r} is not a {conveyance.mode} conveyance"
+                    "conveyance.type",
+                    N_("%(type)s is not a %(mode)s conveyance"),
+                    {"type": repr(conveyance.type), "mode": conveyance.mode},
                 )
             )
     route = seizure.route
@@ -96,14 +108,18 @@ def check_seizure(
     ):
         for i, link in enumerate(getattr(seizure, group)):
             if link.ref not in known:
-                found.append(Problem(f"{group}.{i}.ref", f"no such record {link.ref!r}"))
+                found.append(
+                    Problem(
+                        f"{group}.{i}.ref", N_("no such record %(ref)s"), {"ref": repr(link.ref)}
+                    )
+                )
             found += _code(f"{group}.{i}.role", link.role, roles)
     return found
 
 
 def check_commodity(commodity: Commodity, at: str) -> list[Problem]:
     found = [
-        Problem(f"{at}.{name}", "required")
+        Problem(f"{at}.{name}", N_("required"))
         for name in ("category", "type", "quantity", "unit")
         if getattr(commodity, name) is None
     ]
@@ -113,13 +129,15 @@ def check_commodity(commodity: Commodity, at: str) -> list[Problem]:
     if kind is not None and commodity.category and kind.data.get("category") != commodity.category:
         found.append(
             Problem(
-                f"{at}.type", f"{commodity.type!r} is not of the category {commodity.category!r}"
+                f"{at}.type",
+                N_("%(type)s is not of the category %(category)s"),
+                {"type": repr(commodity.type), "category": repr(commodity.category)},
             )
         )
     found += _code(f"{at}.unit", commodity.unit, "units")
     found += _code(f"{at}.currency", commodity.currency, "currencies")
     if commodity.value is not None and commodity.value < 0:
-        found.append(Problem(f"{at}.value", "cannot be negative"))
+        found.append(Problem(f"{at}.value", N_("cannot be negative")))
     found += _plausible_quantity(commodity, at)
     return found
 
@@ -129,19 +147,26 @@ def _plausible_quantity(commodity: Commodity, at: str) -> list[Problem]:
     if quantity is None:
         return []
     if quantity <= 0:
-        return [Problem(f"{at}.quantity", "must be more than zero")]
+        return [Problem(f"{at}.quantity", N_("must be more than zero"))]
     unit = reference("units").get(commodity.unit or "")
     if unit is None:
         return []
     found = []
     if unit.data.get("integer") and quantity != quantity.to_integral_value():
-        found.append(Problem(f"{at}.quantity", f"{quantity} is not a whole number of {unit.label}"))
+        found.append(
+            Problem(
+                f"{at}.quantity",
+                N_("%(quantity)s is not a whole number of %(unit)s"),
+                {"quantity": quantity, "unit": Coded("units", unit.code)},
+            )
+        )
     ceiling = Decimal(str(unit.data["max_quantity"]))
     if quantity > ceiling:
         found.append(
             Problem(
                 f"{at}.quantity",
-                f"{quantity} {unit.code} is implausible for one seizure (more than {ceiling})",
+                N_("%(quantity)s %(unit)s is implausible for one seizure (more than %(ceiling)s)"),
+                {"quantity": quantity, "unit": unit.code, "ceiling": ceiling},
             )
         )
     return found
@@ -151,12 +176,14 @@ def check_suspect(suspect: Suspect, *, today: date | None = None) -> list[Proble
     today = today or datetime.now(UTC).date()
     found = []
     if not suspect.surname and not suspect.given_names and not suspect.aliases:
-        found.append(Problem("surname", "a name (surname, given names or an alias) is required"))
+        found.append(
+            Problem("surname", N_("a name (surname, given names or an alias) is required"))
+        )
     born = suspect.date_of_birth
     if born is not None and born > today:
-        found.append(Problem("date_of_birth", f"{born} is in the future"))
+        found.append(Problem("date_of_birth", N_("%(when)s is in the future"), {"when": born}))
     elif born is not None and born < EARLIEST_BIRTH:
-        found.append(Problem("date_of_birth", f"{born} is implausibly early"))
+        found.append(Problem("date_of_birth", N_("%(when)s is implausibly early"), {"when": born}))
     found += _code("gender", suspect.gender, "genders")
     found += _code("nationality", suspect.nationality, "countries")
     for i, document in enumerate(suspect.documents):
@@ -166,7 +193,7 @@ def check_suspect(suspect: Suspect, *, today: date | None = None) -> list[Proble
 
 
 def check_company(company: Company) -> list[Problem]:
-    found = [Problem("name", "required")] if not company.name else []
+    found = [Problem("name", N_("required"))] if not company.name else []
     found += _code("country", company.country, "countries")
     found += _code("role", company.role, "company_roles")
     return found

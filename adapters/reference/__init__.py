@@ -22,6 +22,10 @@ The lists and their versions:
 A new edition of a list changes its ``version``; :func:`versions` is recorded with every
 export so a partner knows which editions a case was checked against. Codes are compared
 exactly (``"ge"`` is not a country code; ``"GE"`` is).
+
+The labels are English. The web pages translate them: countries and currencies by the CLDR
+(Babel), the other lists by the gettext catalogues, into which ``pybabel extract`` takes
+their labels with :func:`adapters.reference.catalog.extract_labels`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 
 __all__ = [
     "LIST_NAMES",
+    "Coded",
     "Entry",
     "ReferenceList",
     "UnknownCode",
@@ -147,6 +152,18 @@ class ReferenceList:
             "source": self.source,
             "entries": [{"code": e.code, "label": e.label, **e.data} for e in self.entries],
         }
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A code of a list given as a value of a message: it reads as its label (in English
+    here; the web pages show it in the reader's language)."""
+
+    list_name: str
+    code: str
+
+    def __str__(self) -> str:
+        return reference(self.list_name).label(self.code)
 
 
 def _entry(name: str, raw: Mapping[str, Any]) -> Entry:

@@ -31,7 +31,7 @@ from hub.web.casework import (
 from hub.web.pages import render_page
 from hub.web.photos import PHOTO_TYPES, photo_limit
 from hub.web.record_forms import RecordForm, added_row, choices
-from hub.web.rendering import N_, _
+from hub.web.rendering import N_, _, localized
 
 router = APIRouter(include_in_schema=False)
 
@@ -233,7 +233,10 @@ async def show_case(
     actions: list[Action] = allowed_actions(viewer, case)
     lacking = []
     if "submit" in actions:
-        lacking = [(SEIZURE_FORM.label_of(p.field), p.message) for p in still_lacking(seizure)]
+        lacking = [
+            (SEIZURE_FORM.label_of(p.field), localized(p.template, p.params))
+            for p in still_lacking(seizure)
+        ]
     route = seizure.route
     context = {
         "case": case,

@@ -31,9 +31,8 @@ from adapters.casestore import (
 )
 from adapters.cen import CenLink
 from adapters.errors import CaseError, HandlingRefused, NotAllowed, QualityError, WrongState
-from adapters.reference import reference
 from hub.web.auth import Viewer, WebError, context_of, require_viewer
-from hub.web.rendering import N_, _, current_locale
+from hub.web.rendering import N_, _, current_locale, label, localized
 from message_schemas import PartyLink, Suspect
 from storage.cases import SeizureFilter
 
@@ -142,7 +141,7 @@ def allowed_actions(viewer: Viewer, case: CaseView) -> list[Action]:
 
 
 def refused(exc: CaseError) -> WebError:
-    """A refusal of the case store as an HTTP answer (its text, as the store words it)."""
+    """A refusal of the case store as an HTTP answer (what the store says, translated)."""
     if isinstance(exc, NotAllowed | HandlingRefused):
         status = 403
     elif isinstance(exc, WrongState):
@@ -151,7 +150,7 @@ def refused(exc: CaseError) -> WebError:
         status = 422
     else:
         status = 400
-    return WebError(status, str(exc))
+    return WebError(status, localized(exc.template, exc.params))
 
 
 async def load_case(store: CaseStore, ref: str) -> CaseView:
@@ -176,20 +175,12 @@ async def load_party(store: CaseStore, kind: PartyKind, ref: str) -> PartyView:
     raise WebError(404, missing[kind])
 
 
-def code_label(list_name: str, code: str | None) -> str:
-    """A code's label in its reference list (the code itself if the list lacks it)."""
-    if not code:
-        return ""
-    entry = reference(list_name).get(code)
-    return entry.label if entry is not None else code
-
-
 def format_day(value: date) -> str:
     """A date (a birth, a seizure's day) in the reader's locale."""
     return format_date(value, format="medium", locale=current_locale())
 
 
-SHOWING: dict[str, Callable[..., str]] = {"coded": code_label, "day": format_day}
+SHOWING: dict[str, Callable[..., str]] = {"coded": label, "day": format_day}
 """What the case pages' templates use to show codes and dates."""
 
 

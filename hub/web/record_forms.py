@@ -21,11 +21,12 @@ from typing import Any, TypeVar
 
 from babel.numbers import NumberFormatError, parse_decimal
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from adapters.errors import Problem
 from adapters.reference import reference
-from hub.web.rendering import N_, _, current_locale
+from hub.web.rendering import N_, _, current_locale, label, localized
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -244,7 +245,7 @@ class RecordForm:
                     else:  # the field, or the row that lacks a required field
                         dropped |= _drop(document, loc) or _drop(document, loc[:-1])
                     where = ".".join(str(part) for part in loc) or "record"
-                    found.append(Problem(where, error["msg"]))
+                    found.append(_refusal(where, error))
                 self.problems += reversed(found)
                 if not dropped:
                     raise
@@ -274,14 +275,18 @@ class RecordForm:
             if spec.kind is Kind.DATE:
                 return date.fromisoformat(text)
         except ValueError:
-            self.problems.append(Problem(name, _(FORMAT_PROBLEMS[spec.kind])))
+            self.problems.append(Problem(name, FORMAT_PROBLEMS[spec.kind]))
             return None
         return text
 
     # -- showing --------------------------------------------------------------------------
 
     def problems_at(self, name: str) -> list[str]:
-        return [p.message for p in self.problems if self.spec.anchor_of(p.field) == name]
+        return [
+            localized(p.template, p.params)
+            for p in self.problems
+            if self.spec.anchor_of(p.field) == name
+        ]
 
     def view(self, name: str, spec: FieldSpec | None = None, where: str = "") -> FieldView:
         spec = spec or self.spec.field(name)
@@ -311,7 +316,11 @@ class RecordForm:
     def summary(self) -> list[tuple[str, str, str]]:
         """Every problem as (the field's id, where in words, what)."""
         return [
-            (self.spec.anchor_of(p.field), self.spec.label_of(p.field), p.message)
+            (
+                self.spec.anchor_of(p.field),
+                self.spec.label_of(p.field),
+                localized(p.template, p.params),
+            )
             for p in self.problems
         ]
 
@@ -326,6 +335,22 @@ FORMAT_PROBLEMS = {
     Kind.MOMENT: N_("not a date and time"),
     Kind.DATE: N_("not a date"),
 }
+VALIDATION_PROBLEMS = {
+    "missing": N_("required"),
+    "string_too_short": N_("required"),
+    "string_too_long": N_("too long: at most %(max_length)s characters"),
+    "string_pattern_mismatch": N_("not in the expected form"),
+    "currency_missing": N_("a value needs its currency"),
+}
+"""What pydantic refuses in a form, by its error type, in words the pages translate (any
+other refusal is shown as pydantic words it)."""
+
+
+def _refusal(where: str, error: ErrorDetails) -> Problem:
+    template = VALIDATION_PROBLEMS.get(error["type"])
+    if template is None:
+        return Problem(where, error["msg"])
+    return Problem(where, template, dict(error.get("ctx", {})))
 
 
 def added_row(action: str) -> str | None:
@@ -337,12 +362,16 @@ def choices(spec: FieldSpec) -> list[tuple[str, list[tuple[str, str]]]]:
     """The options of a field drawn from a reference list, grouped if the spec says so."""
     if spec.choices is None:
         return []
-    entries = reference(spec.choices)
+    name = spec.choices
+    entries = reference(name)
     if spec.group is None:
-        return [("", [(e.code, e.label) for e in entries])]
+        return [("", [(e.code, label(name, e.code)) for e in entries])]
     key, groups = spec.group
     return [
-        (group.label, [(e.code, e.label) for e in entries if e.data.get(key) == group.code])
+        (
+            label(groups, group.code),
+            [(e.code, label(name, e.code)) for e in entries if e.data.get(key) == group.code],
+        )
         for group in reference(groups)
     ]
 

@@ -9,17 +9,20 @@ dependency knows who is signed in, the language the user chose. The catalogues a
 :mod:`hub.locales`.
 
 Dates and numbers are formatted by Babel through the ``datetime``, ``when``,
-``number`` and ``filesize`` filters, in the same locale.
+``number`` and ``filesize`` filters, in the same locale. A reference list's code is shown
+by :func:`label` (countries and currencies named by the CLDR, the other lists' labels from
+the catalogues), and the case stores' English problems and refusals by :func:`localized`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from babel import negotiate_locale
+from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from fastapi.responses import HTMLResponse
@@ -27,6 +30,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters.errors import Word
+from adapters.reference import Coded, reference
+from adapters.reference.catalog import CLDR_LISTS
 from hub.accounts import LANGUAGES
 from hub.locales import SOURCE_LANGUAGE, shipped, translations, translator
 
@@ -97,6 +103,40 @@ def _(message: str, **variables: Any) -> str:
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     """The singular or plural form for ``n``, translated; ``%(num)s`` is ``n`` formatted."""
     return translator(current_locale()).ngettext(singular, plural, n, **variables)
+
+
+def label(list_name: str, code: str | None) -> str:
+    """A reference list's code in words, in the current locale: the CLDR's name of a
+    country or currency (the list's English label where the CLDR has none), the translated
+    label of another list's code; the code itself if the list lacks it, "" for no code."""
+    if not code:
+        return ""
+    entry = reference(list_name).get(code)
+    if entry is None:
+        return code
+    locale = current_locale()
+    if locale == SOURCE_LANGUAGE:
+        return entry.label
+    if list_name in CLDR_LISTS:
+        cldr = Locale.parse(locale)
+        names = cldr.territories if list_name == "countries" else cldr.currencies
+        return names.get(code) or entry.label
+    return _(entry.label)
+
+
+def localized(template: str, params: Mapping[str, object]) -> str:
+    """An English template of the case stores (a problem, a refusal) in the current locale,
+    its values filled in: a :class:`~adapters.errors.Word` translated, a
+    :class:`~adapters.reference.Coded` as its label."""
+    values = {
+        name: label(value.list_name, value.code)
+        if isinstance(value, Coded)
+        else _(value)
+        if isinstance(value, Word)
+        else value
+        for name, value in params.items()
+    }
+    return _(template, **values)
 
 
 def _jinja_gettext(message: str) -> str:

@@ -7,30 +7,43 @@ and looks for any English message of the catalogue in what a reader sees or hear
 nodes and the title, placeholder, aria-label and alt attributes (and the value of input
 buttons). The data the test creates (codes such as ZX-4471, user names, addresses) is
 not English text, so it cannot be mistaken for a message.
+
+A second walk goes through the case pages (forms refused with every kind of quality
+problem, a case, a suspect, a company, the validation queue, the CEN page) and looks for
+the reference lists' English labels too.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from contextvars import copy_context
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
+from babel import Locale
 from babel.dates import get_month_names
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from casepages import complete_form, post_form, saved_ref, signed_in
 from nodes import PASSWORD
 from webclient import BASE, browser, csrf, sign_in
 
+from adapters.casestore import DRAFT, WRONG_STATE
+from adapters.errors import Word, WrongState
+from adapters.reference import all_lists
 from hub.accounts import LANGUAGES
-from hub.locales import LOCALES, SOURCE_LANGUAGE, catalogue_path
+from hub.locales import LOCALES, SOURCE_LANGUAGE, catalogue_path, translator
 from hub.node import Node
 from hub.web import create_app
+from hub.web.casework import refused
+from hub.web.rendering import use_locale
 from message_schemas import Attachment, HandlingCode, Mail
 
 ROOT = Path(__file__).parents[2]
@@ -327,3 +340,182 @@ async def test_before_signing_in_the_page_speaks_the_browsers_language(
     assert f'<html lang="{shown}">' in page.text
     sign_in_label = {"en": "Sign in", "ka": "შესვლა", "ru": "Войти"}[shown]
     assert f"<title>{sign_in_label} · Icomm ge</title>" in page.text
+
+
+# the walk through the case pages
+
+
+def cldr_fallbacks(language: str) -> set[str]:
+    """The English labels of the countries and currencies that the CLDR does not name in
+    ``language`` (a few currencies): shown in English by design."""
+    cldr = Locale.parse(language)
+    named = {"countries": cldr.territories, "currencies": cldr.currencies}
+    return {
+        entry.label
+        for name, names in named.items()
+        for entry in all_lists()[name]
+        if entry.code not in names
+    }
+
+
+def english_labels(language: str) -> set[str]:
+    """Every English label of the reference lists that ``language`` must not show."""
+    every = {entry.label for entries in all_lists().values() for entry in entries}
+    return every - cldr_fallbacks(language)
+
+
+def labels_shown(pages: dict[str, list[str]], labels: set[str]) -> dict[str, list[str]]:
+    """The labels on each page, as whole phrases of its visible texts and option texts."""
+    patterns = {label: pattern(label) for label in labels}
+    found: dict[str, list[str]] = {}
+    for name, texts in pages.items():
+        shown = [label for label, p in patterns.items() if any(p.search(t) for t in texts)]
+        if shown:
+            found[name] = sorted(shown)
+    return found
+
+
+CASE_REF = re.compile(r'action="/cases/([0-9a-f]{32})/edit"')
+
+
+async def case_walk(ge: Node, language: str) -> dict[str, httpx.Response]:
+    """The case pages for nino (an administrator who chose ``language``): forms refused
+    with every kind of quality problem, a draft that cannot be submitted yet, a submitted
+    and a validated case, a suspect, a company, the validation queue and the CEN page."""
+    await ge.accounts.set_language("nino", language)
+    pages: dict[str, httpx.Response] = {}
+    async with signed_in(create_app(ge), "nino") as nino:
+        nino.headers["Accept-Language"] = "en"
+        pages["suspect form"] = await nino.get("/suspects/new")
+        pages["suspect form, refused"] = await post_form(
+            nino,
+            "/suspects/new",
+            {"date_of_birth": "1850-01-01", "nationality": "XX", "documents.0.type": "visa"},
+            page="/suspects/new",
+        )
+        suspect = {
+            "surname": "Zxq",
+            "gender": "male",
+            "nationality": "TR",
+            "documents.0.type": "passport",
+            "documents.0.number": "ZX4471",
+            "documents.0.issuing_country": "TR",
+        }
+        added = await post_form(nino, "/suspects/new", suspect, page="/suspects/new")
+        suspect_ref = saved_ref(added)
+        pages["suspect"] = await nino.get(located(added))
+        pages["suspect search"] = await nino.get("/suspects", params={"number": "ZX4471"})
+        pages["company form, refused"] = await post_form(
+            nino, "/companies/new", {"country": "XX", "role": "importer"}, page="/companies/new"
+        )
+        company = {"name": CODE, "country": "AM", "role": "importer"}
+        added = await post_form(nino, "/companies/new", company, page="/companies/new")
+        company_ref = saved_ref(added)
+        pages["company"] = await nino.get(located(added))
+
+        pages["new case form"] = await nino.get("/cases/new")
+        typed = {"commodities.0.quantity": "?", "commodities.0.value": "10", "office": "?!"}
+        pages["new case, refused"] = await post_form(
+            nino, "/cases/new", {**typed, "action": "submit"}
+        )
+        future = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT10:30")
+        lacking = complete_form(
+            occurred_at=future,
+            place_kind="",
+            direction="export",
+            office=CODE,
+            **{
+                "commodities.0.category": "tobacco",
+                "commodities.0.unit": "sticks",
+                "commodities.0.quantity": "2.5",
+                "commodities.1.category": "alcohol",
+                "commodities.1.type": "spirits",
+                "commodities.1.quantity": "9000000",
+                "commodities.1.unit": "g",
+                "conveyance.mode": "rail",
+                "route.departure": "XX",
+                "suspects.0.ref": suspect_ref,
+                "suspects.0.role": "driver",
+                "companies.0.ref": company_ref,
+                "companies.0.role": "consignee",
+            },
+        )
+        free = {
+            name: CODE
+            for name in ("commodities.0.description", "concealment_description", "narrative")
+        }
+        pages["new case, not submittable"] = refused = await post_form(
+            nino, "/cases/new", {**lacking, **free, "action": "submit"}
+        )
+        match = CASE_REF.search(refused.text)
+        assert match, "the draft is not saved"
+        pages["draft"] = await nino.get(f"/cases/{match.group(1)}")
+        pages["draft's form"] = await nino.get(f"/cases/{match.group(1)}/edit")
+
+        complete = complete_form(**free, office=CODE, **{"suspects.0.ref": suspect_ref})
+        submitted = await post_form(nino, "/cases/new", {**complete, "action": "submit"})
+        pages["queue"] = await nino.get("/cases/queue")
+        validated = await post_form(nino, f"/cases/{saved_ref(submitted)}/validate", {})
+        pages["validated case"] = await nino.get(located(validated))
+        pages["cases"] = await nino.get("/cases")
+        pages["cases of a category"] = await nino.get("/cases", params={"category": "drugs"})
+        pages["cen"] = await nino.get("/cen")
+    for name, page in pages.items():
+        assert page.status_code in {200, 400}, (name, page.status_code)
+        assert f'<html lang="{language}">' in page.text, name
+    return pages
+
+
+async def test_the_case_walk_sees_the_english_labels_and_problems(ge: Node) -> None:
+    """In English, the walk's pages do show the reference labels and the quality problems
+    that the translated walk must not show."""
+    texts = texts_of(await case_walk(ge, "en"))
+    shown = {
+        label for found in labels_shown(texts, english_labels("en")).values() for label in found
+    }
+    assert len(shown) > 500 and {"Cocaine (hydrochloride, base, crack)", "Türkiye"} <= shown
+    messages = {m for found in english_shown(texts, "en").values() for m in found}
+    assert {
+        "%(when)s is in the future",
+        "%(when)s is implausibly early",
+        "%(type)s is not of the category %(category)s",
+        "%(type)s is not a %(mode)s conveyance",
+        "%(quantity)s is not a whole number of %(unit)s",
+        "%(quantity)s %(unit)s is implausible for one seizure (more than %(ceiling)s)",
+        "%(value)s is not in the reference list %(list)s",
+        "a name (surname, given names or an alias) is required",
+        "required",
+        "not a number",
+        "not in the expected form",
+        "a value needs its currency",
+    } <= messages, sorted(messages)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+async def test_the_translated_case_pages_show_no_english(ge: Node, language: str) -> None:
+    fallbacks = cldr_fallbacks(language)
+    texts = {
+        name: [text for text in page if text not in fallbacks]  # the options of a few currencies
+        for name, page in texts_of(await case_walk(ge, language)).items()
+    }
+    found = english_shown(texts, language)
+    assert not found, f"English on the {language} case pages: {found}\n{UPDATE}"
+    labels = labels_shown(texts, english_labels(language))
+    assert not labels, f"English reference labels on the {language} case pages: {labels}"
+    cldr = Locale.parse(language)
+    everything = " ".join(" ".join(page) for page in texts.values())
+    assert cldr.territories["TR"] in everything and cldr.currencies["EUR"] in everything
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_refusal_of_the_case_store_is_shown_translated(language: str) -> None:
+    def shown() -> str:
+        use_locale(language)
+        exc = WrongState(WRONG_STATE["validate"], ref="abc", status=Word(DRAFT))
+        return refused(exc).detail
+
+    text = copy_context().run(shown)
+    assert "abc" in text and translator(language).gettext(DRAFT) in text
+    assert str(WrongState(WRONG_STATE["validate"], ref="abc", status=Word(DRAFT))) == (
+        "case abc is draft: only a submitted case can validate"
+    )

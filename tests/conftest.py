@@ -6,9 +6,10 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from nodes import Backend
 from sqlalchemy.engine import URL, make_url
 
@@ -17,6 +18,19 @@ from hub.config import Settings
 #: the server the PostgreSQL tests create their databases on; the connection's own
 #: database is only used to run CREATE/DROP DATABASE
 POSTGRES_URL = os.environ.get("ICOMM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Test passwords are hashed with argon2-cffi's profile for tests (CHEAPEST): the same
+    argon2id code paths at a thousandth of the cost. A hash carries its parameters, so a
+    node run in a subprocess (icomm serve) verifies these the same way."""
+    import hub.accounts
+
+    real = hub.accounts._hasher
+    hub.accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    hub.accounts._hasher = real
 
 
 @pytest.fixture

@@ -109,9 +109,9 @@ class Router:
 
         Submissions that arrive while a transaction is being written wait and are written
         together in the next one (a group commit): a busy node writes fewer, larger
-        transactions instead of one per person sending. Each caller still gets its own answer: a
-        group that fails is written again one message at a time, so one bad message
-        refuses only its own sender.
+        transactions instead of one per person sending. Each caller still gets its own
+        answer: refusals are found before the group is written, and a group that fails
+        anyway is split until the failure is its own sender's alone.
         """
         waiting = asyncio.get_running_loop().create_future()
         self._waiting.append((message, waiting))

@@ -36,11 +36,11 @@ from hub.web.case_schemas import (
 )
 from hub.web.casework import (
     allowed_actions,
+    case_for,
     case_store,
     cen_link,
     check_case_admin,
     check_entering,
-    ensure,
     find_cases,
     load_case,
     refused,
@@ -142,8 +142,7 @@ async def update_case(
 ) -> Response | CaseDetail:
     """Replace a draft or returned case's record (its officer or an admin)."""
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "edit")
+    case = await case_for(store, viewer, ref, "edit")
     _same_photos(seizure, case)
     updated = await _checked(store.update(viewer.username, ref, seizure))
     return updated if isinstance(updated, JSONResponse) else await _detail(store, viewer, updated)
@@ -159,7 +158,7 @@ async def update_case(
 async def submit_case(request: Request, viewer: Signed, ref: Ref) -> Response | CaseDetail:
     """Send a case for validation; refused (422) with every quality problem if it has any."""
     store = case_store(request)
-    ensure(viewer, await load_case(store, ref), "submit")
+    await case_for(store, viewer, ref, "submit")
     case = await _checked(store.submit(viewer.username, ref))
     return case if isinstance(case, JSONResponse) else await _detail(store, viewer, case)
 
@@ -169,7 +168,7 @@ async def validate_case(request: Request, viewer: Signed, ref: Ref) -> CaseDetai
     """Validate a submitted case (admins): it becomes a new revision."""
     store = case_store(request)
     check_case_admin(viewer)
-    ensure(viewer, await load_case(store, ref), "validate")
+    await case_for(store, viewer, ref, "validate")
     try:
         case = await store.validate(viewer.username, ref)
     except CaseError as exc:
@@ -184,7 +183,7 @@ async def return_case(
     """Return a submitted case to its officer with what to correct (admins)."""
     store = case_store(request)
     check_case_admin(viewer)
-    ensure(viewer, await load_case(store, ref), "return")
+    await case_for(store, viewer, ref, "return")
     try:
         case = await store.return_case(viewer.username, ref, body.reasons)
     except CaseError as exc:
@@ -197,7 +196,7 @@ async def reopen_case(request: Request, viewer: Signed, ref: Ref, body: ReopenRe
     """Reopen a validated case for correction (admins); its next validation supersedes it."""
     store = case_store(request)
     check_case_admin(viewer)
-    ensure(viewer, await load_case(store, ref), "reopen")
+    await case_for(store, viewer, ref, "reopen")
     try:
         case = await store.reopen(viewer.username, ref, body.reason)
     except CaseError as exc:

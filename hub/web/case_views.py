@@ -17,8 +17,8 @@ from hub.web.casework import (
     STATUSES,
     Action,
     allowed_actions,
+    case_for,
     case_store,
-    ensure,
     find_cases,
     linked_names,
     load_case,
@@ -119,8 +119,7 @@ async def edit_case_form(
     ref: str,
     viewer: Viewer = Depends(require_viewer),  # noqa: B008
 ) -> Response:
-    case = await load_case(case_store(request), ref)
-    ensure(viewer, case, "edit")
+    case = await case_for(case_store(request), viewer, ref, "edit")
     return await _form_page(request, viewer, seizure_form(case.seizure), case)
 
 
@@ -130,8 +129,7 @@ async def edit_case(
     ref: str,
     viewer: Viewer = Depends(require_viewer),  # noqa: B008
 ) -> Response:
-    case = await load_case(case_store(request), ref)
-    ensure(viewer, case, "edit")
+    case = await case_for(case_store(request), viewer, ref, "edit")
     return await _save(request, viewer, case)
 
 
@@ -142,8 +140,7 @@ async def submit_case(
     viewer: Viewer = Depends(require_viewer),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "submit")
+    case = await case_for(store, viewer, ref, "submit")
     try:
         await store.submit(viewer.username, ref)
     except QualityError as exc:
@@ -163,7 +160,7 @@ async def validate_case(
     viewer: Viewer = Depends(require_case_admin),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    ensure(viewer, await load_case(store, ref), "validate")
+    await case_for(store, viewer, ref, "validate")
     try:
         await store.validate(viewer.username, ref)
     except CaseError as exc:
@@ -178,8 +175,7 @@ async def return_case(
     viewer: Viewer = Depends(require_case_admin),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "return")
+    case = await case_for(store, viewer, ref, "return")
     form = await request.form()
     reasons = [line.strip() for line in str(form.get("reasons", "")).splitlines() if line.strip()]
     if not reasons:
@@ -199,8 +195,7 @@ async def reopen_case(
     viewer: Viewer = Depends(require_case_admin),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "reopen")
+    case = await case_for(store, viewer, ref, "reopen")
     form = await request.form()
     reason = " ".join(str(form.get("reason", "")).split())
     if not reason:

@@ -130,10 +130,13 @@ def refusal(viewer: Viewer, case: CaseView, action: Action) -> WebError | None:
     return None
 
 
-def ensure(viewer: Viewer, case: CaseView, action: Action) -> None:
+async def case_for(store: CaseStore, viewer: Viewer, ref: str, action: Action) -> CaseView:
+    """Case ``ref``, if ``viewer`` may do ``action`` to it now; else the refusal (403/409)."""
+    case = await load_case(store, ref)
     refused = refusal(viewer, case, action)
     if refused is not None:
         raise refused
+    return case
 
 
 def allowed_actions(viewer: Viewer, case: CaseView) -> list[Action]:

@@ -17,7 +17,7 @@ from adapters.casestore import CaseView
 from adapters.errors import CaseError
 from hub.web.auth import Viewer, WebError, context_of, require_viewer
 from hub.web.case_views import show_case
-from hub.web.casework import case_store, ensure, load_case, refused
+from hub.web.casework import case_for, case_store, load_case, refused
 from hub.web.mail_views import DOWNLOAD_HEADERS
 from hub.web.mailing import safe_filename
 from hub.web.photos import PHOTO_MAX_BYTES, image_type, photo_limit
@@ -37,8 +37,7 @@ async def add_photo(
     viewer: Viewer = Depends(require_viewer),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "edit")
+    case = await case_for(store, viewer, ref, "edit")
     upload = (await request.form()).get("photo")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _refuse(request, viewer, case, _("Choose a photo to upload."), 400)
@@ -68,8 +67,7 @@ async def remove_photo(
     viewer: Viewer = Depends(require_viewer),  # noqa: B008
 ) -> Response:
     store = case_store(request)
-    case = await load_case(store, ref)
-    ensure(viewer, case, "edit")
+    case = await case_for(store, viewer, ref, "edit")
     _photo_of(case, digest)
     await _save_photos(
         request, viewer, case, [p for p in case.seizure.photos if p.sha256 != digest]

@@ -27,7 +27,8 @@ from typing import Any
 from adapters.attached import attach
 from bench import fill
 from bench.baseline import KIB
-from bench.network import PASSWORD, BenchNetwork, InboxWatch, delivered
+from bench.network import PASSWORD, BenchNetwork, delivered
+from bench.peer import Arrivals, Peer
 from hub.accounts import Role
 from hub.node import Node
 from message_schemas import Mail
@@ -75,20 +76,20 @@ async def wait_for(check: Any, goal: int, what: str, *, poll: float = POLL) -> N
         await asyncio.sleep(poll)
 
 
-async def two_nodes(network: BenchNetwork) -> tuple[Node, Node]:
+async def two_nodes(network: BenchNetwork) -> tuple[Node, Peer]:
+    """``ge`` here, ``am`` in a process of its own reporting what reaches armen's inbox."""
     ge = await network.add("ge", people=("nino",))
-    am = await network.add("am", people=("armen",))
+    am = await network.add_elsewhere("am", people=("armen",), watch="armen")
     return ge, am
 
 
-async def warm_up(ge: Node, am: Node) -> InboxWatch:
-    """One mail end to end, untimed; the watch then counts from zero."""
+async def warm_up(ge: Node, am: Peer) -> Arrivals:
+    """One mail end to end, untimed; armen's arrivals then count from zero."""
     await ge.submit(mail(-1))
-    watch = InboxWatch(am, "armen")
-    await wait_for(watch.count, 1, "warm-up mail")
+    await wait_for(am.arrivals.count, 1, "warm-up mail")
     await wait_for(lambda: delivered(ge), 1, "warm-up receipt")
-    watch.seen = 0
-    return watch
+    am.arrivals.times.clear()
+    return am.arrivals
 
 
 async def mail_flow(
@@ -136,9 +137,8 @@ class CenRun:
 async def whole_cen(network: BenchNetwork, count: int) -> CenRun:
     ge = await network.add("ge")
     await ge.accounts.add("giorgi", Role.ADMIN, PASSWORD)
-    wco = await network.add("wco")
     link = (await attach(ge)).cen  # the case store, its CEN link, its sharing (cases@ge)
-    await attach(wco)  # the CEN intake on cen@wco
+    wco = await network.add_elsewhere("wco", attach=True)  # the CEN intake on cen@wco
 
     began = time.perf_counter()
     await fill.seizures(ge.db, ge.id, count, status="validated", created_by="giorgi")

@@ -5,7 +5,8 @@ transaction, as a person or the SMTP ingress would), concurrently so that a slow
 not delay the next. Each is timed from its *scheduled* submit time, so that a sender that
 falls behind shows up in the figure instead of hiding it (no coordinated omission). Arrival
 is the moment ``am``'s receiver signals new mail after committing it (the signal the node's
-subscriptions use): a watcher then reads the inbox entries filed since its last look.
+subscriptions use): ``am`` runs in a process of its own (see ``bench.peer``), which then
+reads the inbox entries filed since its last look and reports them with the time.
 
 The same nodes run a light load first (a few mails a second): the pipeline's own latency,
 apart from any queueing, which tells how far the target is at the heavy rate.
@@ -18,8 +19,9 @@ import time
 from dataclasses import dataclass
 
 from bench.baseline import Latency, percentile
-from bench.flows import mail, wait_for, warm_up
-from bench.network import BenchNetwork, InboxWatch
+from bench.flows import mail, two_nodes, wait_for, warm_up
+from bench.network import BenchNetwork
+from bench.peer import Arrivals
 from hub.node import Node
 
 MAX_IN_FLIGHT = 500  # submits awaiting their transaction at once
@@ -33,39 +35,23 @@ class Steady(Latency):
     submit_p99_ms: float
 
 
-def _signal_arrivals(node: Node) -> asyncio.Event:
-    """An event set whenever ``node``'s receiver has committed mail to a mailbox."""
-    arrived = asyncio.Event()
-    poke = node.receiver.on_inbox
-
-    def on_inbox() -> None:
-        poke()
-        arrived.set()
-
-    node.receiver.on_inbox = on_inbox
-    return arrived
-
-
 class Probe:
-    """ge -> am over the network's transport, arrivals at am timed as they commit."""
+    """ge (here) -> am (a process of its own) over the network's transport, arrivals at am
+    timed as they commit."""
 
-    def __init__(self, ge: Node, am: Node, watch: InboxWatch, arrived: asyncio.Event) -> None:
-        self.ge, self.am, self.watch, self.arrived = ge, am, watch, arrived
+    def __init__(self, ge: Node, arrivals: Arrivals) -> None:
+        self.ge, self.arrivals = ge, arrivals
         self.numbered = 0
 
     @classmethod
     async def start(cls, network: BenchNetwork) -> Probe:
-        ge = await network.add("ge", people=("nino",))
-        am = await network.add("am", people=("armen",), run=False)
-        arrived = _signal_arrivals(am)
-        am.run()
-        return cls(ge, am, await warm_up(ge, am), arrived)
+        ge, am = await two_nodes(network)
+        return cls(ge, await warm_up(ge, am))
 
     async def steady(self, rate: float, seconds: float) -> Steady:
         """Offer ``rate`` mails a second for ``seconds``; wait until every one has arrived."""
         count = max(1, int(rate * seconds))
         scheduled: dict[str, float] = {}
-        latencies: dict[str, float] = {}
         submit_times: list[float] = []
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
@@ -80,36 +66,24 @@ class Probe:
             finally:
                 in_flight.release()
 
-        async def observe() -> None:
-            while True:
-                await self.arrived.wait()
-                self.arrived.clear()
-                now = time.perf_counter()
-                for _, message_id in await self.watch.new_entries():
-                    if message_id in scheduled:
-                        latencies[message_id] = now - scheduled[message_id]
-
         async def arrivals() -> int:
-            return len(latencies)
+            return sum(1 for message_id in scheduled if message_id in self.arrivals.times)
 
-        watcher = asyncio.create_task(observe())
-        try:
-            submits = []
-            start = time.perf_counter()
-            for number in range(count):
-                due = start + number / rate
-                if (wait := due - time.perf_counter()) > 0:
-                    await asyncio.sleep(wait)
-                await in_flight.acquire()
-                submits.append(asyncio.create_task(submit(due)))
-            offered_for = time.perf_counter() - start
-            await asyncio.gather(*submits)
-            await wait_for(arrivals, count, "mails timed into armen's inbox")
-        finally:
-            watcher.cancel()
+        submits = []
+        start = time.perf_counter()
+        for number in range(count):
+            due = start + number / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            await in_flight.acquire()
+            submits.append(asyncio.create_task(submit(due)))
+        offered_for = time.perf_counter() - start
+        await asyncio.gather(*submits)
+        await wait_for(arrivals, count, "mails timed into armen's inbox")
+        latencies = [self.arrivals.times[m] - due for m, due in scheduled.items()]
         submit_ms = [value * 1000 for value in submit_times]
         return Steady(
-            **Latency.figures(rate, count, offered_for, list(latencies.values())),
+            **Latency.figures(rate, count, offered_for, latencies),
             submit_p50_ms=percentile(submit_ms, 0.50),
             submit_p99_ms=percentile(submit_ms, 0.99),
         )

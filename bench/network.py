@@ -4,7 +4,8 @@ A :class:`BenchNetwork` starts nodes that share one transport (a spool directory
 own, or a broker prefix of its own, ``bench-<hex>``) and trust each other's keys, each on a
 SQLite database in the run's temporary directory. Closing it closes the nodes, deletes the
 prefix's exchanges and queues from the broker, and removes the directory: a run leaves
-nothing behind. All nodes run in this process, on one event loop, as the baseline does.
+nothing behind. Nodes run in this process, on one event loop, or (``add_elsewhere``) each
+in a child process of its own, as a partner's node runs on a machine of its own.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import tempfile
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import aio_pika
 from sqlalchemy import func, select
 
+from bench.peer import Peer
 from hub.accounts import Role
 from hub.config import Settings
 from hub.node import Node
-from storage.models import Delivery, MailboxEntry
+from storage.models import Delivery
 
 Transport = Literal["local", "amqp"]
 PASSWORD = "bench password, not a secret"  # noqa: S105 (throwaway accounts in a temp dir)
@@ -69,27 +71,28 @@ class BenchNetwork:
         self.bundle_size = bundle_size
         self.root = Path(tempfile.mkdtemp(prefix="icomm-bench-", dir=work_dir))
         self.nodes: dict[str, Node] = {}
+        self.peers: list[Peer] = []
         self.used: list[str] = []  # every node id opened, for the broker's clean-up
 
-    def settings(self, node_id: str) -> Settings:
-        """Everything given explicitly, so no ``ICOMM_*`` variable leaks into a bench node."""
+    def values(self, node_id: str) -> dict[str, Any]:
+        """Every setting given explicitly (as JSON values, for a peer process too), so that
+        no ``ICOMM_*`` variable leaks into a bench node."""
         data_dir = self.root / node_id
-        values: dict[str, object] = {
+        return {
             "node": node_id,
-            "data_dir": data_dir,
+            "data_dir": str(data_dir),
             "database_url": f"sqlite+aiosqlite:///{(data_dir / 'icomm.db').resolve()}",
-            "spool_dir": self.root / "spool",
+            "spool_dir": str(self.root / "spool"),
             "bundle_size": self.bundle_size,
             "amqp_url": self.amqp_url if self.transport == "amqp" else None,
             "amqp_prefix": self.prefix,
             "key_passphrase": None,
         }
-        return Settings(**values)  # type: ignore[arg-type]
 
     async def add(self, node_id: str, *, run: bool = True, people: tuple[str, ...] = ()) -> Node:
         """Open a node trusting (and trusted by) every node already added; add its people."""
         self.used.append(node_id)
-        node = await Node(self.settings(node_id)).open()
+        node = await Node(Settings(**self.values(node_id))).open()
         self.nodes[node_id] = node
         for other_id, other in self.nodes.items():
             if other_id != node_id:
@@ -101,8 +104,30 @@ class BenchNetwork:
             node.run()
         return node
 
+    async def add_elsewhere(
+        self,
+        node_id: str,
+        *,
+        people: tuple[str, ...] = (),
+        attach: bool = False,
+        watch: str | None = None,
+    ) -> Peer:
+        """A node set up as ``add`` does (keys, mutual trust, people), then run in a child
+        process of its own: the partner's work on the machine's other core, as deployed.
+        Add the nodes of this process first (they are trusted by then)."""
+        node = await self.add(node_id, run=False, people=people)
+        await node.close()
+        del self.nodes[node_id]
+        peer = Peer(self.values(node_id), attach=attach, watch=watch)
+        self.peers.append(peer)
+        await peer.start()
+        return peer
+
     async def close(self) -> None:
         try:
+            for peer in reversed(self.peers):
+                await peer.stop()
+            self.peers = []
             for node in reversed(list(self.nodes.values())):
                 await node.close()
             self.nodes = {}
@@ -123,41 +148,6 @@ class BenchNetwork:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-class InboxWatch:
-    """Counts what arrives in one inbox, reading only the entries filed since last time.
-
-    (On SQLite one writer commits at a time, so entry ids grow in commit order.)
-    """
-
-    def __init__(self, node: Node, owner: str) -> None:
-        self.node = node
-        self.owner = owner
-        self.seen = 0
-        self.last_id = 0
-
-    async def new_entries(self) -> list[tuple[int, str]]:
-        """(entry id, message id) of the entries filed since the last call."""
-        query = (
-            select(MailboxEntry.id, MailboxEntry.message_id)
-            .where(
-                MailboxEntry.id > self.last_id,
-                MailboxEntry.owner == self.owner,
-                MailboxEntry.folder == "inbox",
-            )
-            .order_by(MailboxEntry.id)
-        )
-        async with self.node.db.session() as session:
-            rows = [(int(i), str(m)) for i, m in (await session.execute(query)).all()]
-        if rows:
-            self.last_id = rows[-1][0]
-            self.seen += len(rows)
-        return rows
-
-    async def count(self) -> int:
-        await self.new_entries()
-        return self.seen
 
 
 async def delivered(node: Node) -> int:

@@ -41,7 +41,7 @@ from message_schemas import (
     node_of,
     parse_message,
 )
-from storage import Database, Outcome, Store
+from storage import Database, Outcome, Queued, Store
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +262,7 @@ class Receiver:
                     ],
                 )
             )
-        for node, acknowledgements in by_node.items():
-            self._queue_receipt(tx, node, acknowledgements)
+        await tx.outbox.add([self._receipt(node, acks) for node, acks in by_node.items()])
         return bool(delivered)
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
@@ -304,15 +303,15 @@ class Receiver:
             raise Rejected(Reason.SCHEMA, f"announced keys refused: {exc}") from exc
         log.info("imported keys %s announced by %s", kids, message.node)
 
-    def _queue_receipt(self, tx: Store, node: str, acknowledges: list[Acknowledgement]) -> None:
-        """One signed receipt back to a node for what one envelope brought from it."""
+    def _receipt(self, node: str, acknowledges: list[Acknowledgement]) -> Queued:
+        """One receipt back to a node for what one envelope brought from it."""
         receipt = Receipt(
             sender=f"postmaster@{self.node}",
             to=[f"postmaster@{node}"],
             acknowledges=acknowledges,
             received_at=datetime.now(UTC),
         )
-        tx.outbox.add(receipt.id, receipt.type, node, dump_message(receipt))
+        return Queued(receipt.id, receipt.type, node, dump_message(receipt))
 
 
 def _digest(jws: str) -> str:

@@ -24,7 +24,7 @@ from message_schemas import (
     node_of,
     parse_address,
 )
-from storage import AttachmentMeta, BlobStore, Database, Outcome, Store, StoredMessage
+from storage import AttachmentMeta, BlobStore, Database, Outcome, Queued, Store, StoredMessage
 
 POSTMASTER = "postmaster"
 GROUP_LIMIT = 500  # submissions written in one transaction at most
@@ -182,7 +182,6 @@ class Router:
         partners = self._partner_nodes()
         prepared = [self._prepare(message) for message in messages]
         here: list[tuple[Message, list[str]]] = []
-        queued = False
         async with self.db.transaction() as tx:
             for local in dict.fromkeys(parse_address(m.sender)[0] for m, _ in prepared):
                 await self._check_sender(tx, local)
@@ -196,6 +195,8 @@ class Router:
             await tx.mailbox.file_many(
                 [(m.id, parse_address(m.sender)[0], "sent") for m, _ in fresh]
             )
+            expected: list[tuple[str, str]] = []
+            queued: list[Queued] = []
             for message, payload in fresh:
                 remote: dict[str, list[str]] = {}
                 for address in message.to:
@@ -203,9 +204,10 @@ class Router:
                 if local_addresses := remote.pop(self.node, []):
                     here.append((message, local_addresses))
                 for node, addresses in remote.items():
-                    tx.deliveries.expect(message.id, addresses)
-                    tx.outbox.add(message.id, message.type, node, payload)
-                    queued = True
+                    expected.extend((message.id, address) for address in addresses)
+                    queued.append(Queued(message.id, message.type, node, payload))
+            await tx.deliveries.expect(expected)
+            await tx.outbox.add(queued)
             if here:
                 outcomes = await self.deliver(tx, here)
                 await self.record_results(tx, [o for per_message in outcomes for o in per_message])

@@ -16,6 +16,7 @@ from storage.models import Message as StoredMessage
 from storage.models import OutboxItem as StoredOutboxItem
 from storage.models import QuarantineItem as StoredQuarantineItem
 from storage.models import User as StoredUser
+from storage.outbox import Queued
 from storage.store import Store
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "FolderItem",
     "NotFound",
     "Outcome",
+    "Queued",
     "StorageError",
     "Store",
     "StoredAttachment",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
@@ -30,36 +30,58 @@ class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def expect(self, message_id: str, addresses: Sequence[str]) -> None:
-        """One pending row per recipient address (written with the transaction)."""
-        self.session.add_all(Delivery(message_id=message_id, address=a) for a in addresses)
+    async def expect(self, pending: Sequence[tuple[str, str]]) -> None:
+        """One pending row per ``(message id, recipient address)``: one bulk ``INSERT``."""
+        if pending:
+            now = datetime.now(UTC)
+            await self.session.execute(
+                insert(Delivery),
+                [
+                    {"message_id": m, "address": a, "status": "pending", "updated_at": now}
+                    for m, a in pending
+                ],
+            )
 
     async def record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Set recipients' outcomes; those that changed a row (an outcome for a recipient
         already final — a repeated receipt — changes nothing). One lookup per thousand
-        messages, whatever the number of outcomes."""
-        rows: dict[tuple[str, str], Delivery] = {}
+        messages, then one bulk ``UPDATE`` (and ``INSERT`` for rows never expected)."""
+        rows: dict[tuple[str, str], tuple[int, str]] = {}
         message_ids = list(dict.fromkeys(o.message_id for o in outcomes))
         for ids in in_chunks(message_ids):
-            for row in await self.session.scalars(
-                select(Delivery).where(Delivery.message_id.in_(ids))
+            query = select(Delivery.id, Delivery.message_id, Delivery.address, Delivery.status)
+            for row_id, message_id, address, status in await self.session.execute(
+                query.where(Delivery.message_id.in_(ids))
             ):
-                rows[row.message_id, row.address] = row
-        changed = []
-        now = datetime.now(UTC)
+                rows[message_id, address] = (row_id, status)
+        changed: dict[tuple[str, str], Outcome] = {}
         for outcome in outcomes:
-            row = rows.get((outcome.message_id, outcome.address))
-            if row is None:
-                row = rows[outcome.message_id, outcome.address] = Delivery(
-                    message_id=outcome.message_id, address=outcome.address
-                )
-                self.session.add(row)
-            elif row.status != "pending":
-                continue
-            row.status, row.reason = outcome.status, outcome.reason
-            row.receipt_id, row.digest, row.updated_at = outcome.receipt_id, outcome.digest, now
-            changed.append(outcome)
-        return changed
+            key = (outcome.message_id, outcome.address)
+            row = rows.get(key)
+            if (row is None or row[1] == "pending") and key not in changed:
+                changed[key] = outcome
+        now = datetime.now(UTC)
+
+        def values(outcome: Outcome) -> dict[str, object]:
+            return {
+                "status": outcome.status,
+                "reason": outcome.reason,
+                "receipt_id": outcome.receipt_id,
+                "digest": outcome.digest,
+                "updated_at": now,
+            }
+
+        updates = [{"id": rows[k][0], **values(o)} for k, o in changed.items() if k in rows]
+        inserts = [
+            {"message_id": o.message_id, "address": o.address, **values(o)}
+            for k, o in changed.items()
+            if k not in rows
+        ]
+        if updates:
+            await self.session.execute(update(Delivery), updates)
+        if inserts:
+            await self.session.execute(insert(Delivery), inserts)
+        return list(changed.values())
 
     async def summary(self, message_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """For each message, how many recipients are pending, delivered, failed."""

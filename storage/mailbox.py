@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -37,8 +37,9 @@ class MailboxRepository:
     ) -> set[str]:
         """Store each message once; the ids stored now (an id stored before is left alone).
 
-        A few statements for the whole batch: one lookup of the ids already stored per
-        thousand, then the new rows, then their attachments' rows.
+        A few statements for the whole batch, whatever its size: one lookup of the ids
+        already stored per thousand, then the new rows and their attachments' rows, each
+        as one bulk ``INSERT`` (the objects passed in are read, not added to the session).
         """
         fresh: dict[str, tuple[Message, Sequence[AttachmentMeta]]] = {}
         for message, attachments in messages:
@@ -46,20 +47,42 @@ class MailboxRepository:
         for ids in in_chunks(list(fresh)):
             for known in await self.session.scalars(select(Message.id).where(Message.id.in_(ids))):
                 del fresh[known]
-        self.session.add_all(message for message, _ in fresh.values())
-        await self.session.flush()  # the rows first: attachments refer to them
-        self.session.add_all(
-            Attachment(
-                message_id=message.id,
-                position=position,
-                filename=meta.filename,
-                media_type=meta.media_type,
-                size=meta.size,
-                sha256=meta.sha256,
-            )
+        if not fresh:
+            return set()
+        now = datetime.now(UTC)
+        await self.session.execute(
+            insert(Message),
+            [
+                {
+                    "id": m.id,
+                    "type": m.type,
+                    "sender": m.sender,
+                    "recipients": m.recipients,
+                    "subject": m.subject,
+                    "thread_id": m.thread_id,
+                    "created": m.created,
+                    "stored_at": m.stored_at or now,
+                    "origin": m.origin,
+                    "digest": m.digest,
+                    "payload": m.payload,
+                }
+                for m, _ in fresh.values()
+            ],
+        )
+        attachment_rows = [
+            {
+                "message_id": message.id,
+                "position": position,
+                "filename": meta.filename,
+                "media_type": meta.media_type,
+                "size": meta.size,
+                "sha256": meta.sha256,
+            }
             for message, attachments in fresh.values()
             for position, meta in enumerate(attachments)
-        )
+        ]
+        if attachment_rows:
+            await self.session.execute(insert(Attachment), attachment_rows)
         return set(fresh)
 
     async def add_message(

@@ -10,21 +10,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxItem
 from storage.store import in_chunks
 
 
+class Queued(NamedTuple):
+    """A message to send to a node: what the outbox keeps until it is sent."""
+
+    message_id: str
+    type: str
+    node: str
+    payload: bytes
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, message_id: str, type_: str, node: str, payload: bytes) -> None:
-        """Queue a message for a node (written with the transaction, in batches)."""
-        self.session.add(OutboxItem(message_id=message_id, type=type_, node=node, payload=payload))
+    async def add(self, items: Sequence[Queued]) -> None:
+        """Queue messages for nodes: one bulk ``INSERT`` however many."""
+        if items:
+            now = datetime.now(UTC)
+            await self.session.execute(
+                insert(OutboxItem),
+                [
+                    {
+                        "message_id": i.message_id,
+                        "type": i.type,
+                        "node": i.node,
+                        "payload": i.payload,
+                        "state": "pending",
+                        "created_at": now,
+                    }
+                    for i in items
+                ],
+            )
 
     async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> Sequence[OutboxItem]:
         query = (

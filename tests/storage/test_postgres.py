@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage import AttachmentMeta, Database, Outcome
+from storage import AttachmentMeta, Database, Outcome, Queued
 from storage.models import Base, Message
 
 
@@ -79,8 +79,7 @@ async def test_inserts_ignoring_duplicates_say_whether_they_inserted(db: Databas
 
 async def test_two_dispatchers_never_take_the_same_outbox_rows(db: Database) -> None:
     async with db.transaction() as tx:
-        for i in range(6):
-            tx.outbox.add(f"{i:032x}", "mail", "am", b"p")
+        await tx.outbox.add([Queued(f"{i:032x}", "mail", "am", b"p") for i in range(6)])
     taken: list[set[int]] = []
     both_hold = asyncio.Barrier(2)
 

@@ -24,7 +24,7 @@ from message_schemas import (
     node_of,
     parse_address,
 )
-from storage import AttachmentMeta, BlobStore, Database, Outcome, Queued, Store, StoredMessage
+from storage import AttachmentMeta, BlobStore, Database, NewMessage, Outcome, Queued, Store
 
 POSTMASTER = "postmaster"
 GROUP_LIMIT = 500  # submissions written in one transaction at most
@@ -52,21 +52,29 @@ async def resolve_local(tx: Store, local: str) -> Resolution:
     return Resolution((), "no such recipient at this node")
 
 
-def stored_form(message: Message, origin: str, digest: str | None = None) -> StoredMessage:
-    """The database row of a message (attachment bodies go to the blob store)."""
-    subject = getattr(message, "subject", None)
-    slim = message.model_copy(update={"attachments": []}) if isinstance(message, Mail) else message
-    return StoredMessage(
+def stored_form(
+    message: Message, origin: str, digest: str | None = None, payload: bytes | None = None
+) -> NewMessage:
+    """The database row of a message (attachment bodies go to the blob store).
+
+    ``payload``: the message as already serialized (as submitted, or as signed by its
+    sender), kept as it is when the message has no attachment to take out of it.
+    """
+    attachments = isinstance(message, Mail) and bool(message.attachments)
+    if payload is None or attachments:
+        slim = message.model_copy(update={"attachments": []}) if attachments else message
+        payload = dump_message(slim)
+    return NewMessage(
         id=message.id,
         type=message.type,
         sender=message.sender,
         recipients=list(message.to),
-        subject=subject,
+        subject=getattr(message, "subject", None),
         thread_id=getattr(message, "thread_id", None),
         created=message.created,
         origin=origin,
         digest=digest,
-        payload=dump_message(slim),
+        payload=payload,
     )
 
 
@@ -188,7 +196,7 @@ class Router:
             for message, _ in prepared:
                 self._check_partners(message, partners)
             stored = await tx.mailbox.add_messages(
-                [(stored_form(m, "local"), self.store_attachments(m)) for m, _ in prepared]
+                [(stored_form(m, "local", None, p), self.store_attachments(m)) for m, p in prepared]
             )
             # submitted before under its id: submitting is idempotent
             fresh = [(m, payload) for m, payload in prepared if m.id in stored]

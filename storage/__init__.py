@@ -9,7 +9,7 @@ from storage.blobs import BlobStore
 from storage.database import Database, UnitOfWork
 from storage.deliveries import Outcome
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
-from storage.mailbox import AttachmentMeta, FolderItem
+from storage.mailbox import AttachmentMeta, FolderItem, NewMessage
 from storage.models import Attachment as StoredAttachment
 from storage.models import Delivery as StoredDelivery
 from storage.models import Message as StoredMessage
@@ -26,6 +26,7 @@ __all__ = [
     "BlobStore",
     "Database",
     "FolderItem",
+    "NewMessage",
     "NotFound",
     "Outcome",
     "Queued",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
@@ -35,7 +35,7 @@ class DeliveryRepository:
         if pending:
             now = datetime.now(UTC)
             await self.session.execute(
-                insert(Delivery),
+                insert(Delivery.__table__),
                 [
                     {"message_id": m, "address": a, "status": "pending", "updated_at": now}
                     for m, a in pending
@@ -71,16 +71,18 @@ class DeliveryRepository:
                 "updated_at": now,
             }
 
-        updates = [{"id": rows[k][0], **values(o)} for k, o in changed.items() if k in rows]
+        updates = [{"row": rows[k][0], **values(o)} for k, o in changed.items() if k in rows]
         inserts = [
             {"message_id": o.message_id, "address": o.address, **values(o)}
             for k, o in changed.items()
             if k not in rows
         ]
+        table = Delivery.__table__
         if updates:
-            await self.session.execute(update(Delivery), updates)
+            by_id = update(table).where(table.c.id == bindparam("row"))
+            await self.session.execute(by_id, updates)
         if inserts:
-            await self.session.execute(insert(Delivery), inserts)
+            await self.session.execute(insert(table), inserts)
         return list(changed.values())
 
     async def summary(self, message_ids: Sequence[str]) -> dict[str, dict[str, int]]:

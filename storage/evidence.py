@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Envelope, SeenMessage
-from storage.store import in_chunks, insert_ignoring_duplicates
+from storage.store import ignoring_duplicates, in_chunks
 
 
 class EnvelopeRepository:
@@ -21,16 +21,14 @@ class EnvelopeRepository:
     ) -> bool:
         """Archive an envelope once; False when that envelope id is already archived."""
         result = await self.session.execute(
-            insert_ignoring_duplicates(
-                self.session,
-                Envelope,
+            ignoring_duplicates(self.session, Envelope).values(
                 {
                     "id": envelope_id,
                     "direction": direction,
                     "peer": peer,
                     "message_ids": list(message_ids),
                     "raw": raw,
-                },
+                }
             )
         )
         return bool(result.rowcount)
@@ -62,7 +60,7 @@ class SeenRepository:
         first: set[str] = set()
         rows = [{"message_id": m, "envelope_id": envelope_id} for m in dict.fromkeys(message_ids)]
         for chunk in in_chunks(rows):
-            statement = insert_ignoring_duplicates(self.session, SeenMessage, chunk)
+            statement = ignoring_duplicates(self.session, SeenMessage).values(chunk)
             first.update(await self.session.scalars(statement.returning(SeenMessage.message_id)))
         return first
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Attachment, MailboxEntry, Message
-from storage.store import in_chunks, insert_ignoring_duplicates
+from storage.store import ignoring_duplicates, in_chunks
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,21 @@ class AttachmentMeta:
     media_type: str
     size: int
     sha256: str
+
+
+class NewMessage(NamedTuple):
+    """A message as the mailbox stores it (the columns of its row)."""
+
+    id: str
+    type: str
+    sender: str
+    recipients: list[str]
+    subject: str | None
+    thread_id: str | None
+    created: datetime
+    origin: str  # local | remote
+    digest: str | None
+    payload: bytes
 
 
 @dataclass(frozen=True)
@@ -33,15 +49,15 @@ class MailboxRepository:
         self.session = session
 
     async def add_messages(
-        self, messages: Sequence[tuple[Message, Sequence[AttachmentMeta]]]
+        self, messages: Sequence[tuple[NewMessage, Sequence[AttachmentMeta]]]
     ) -> set[str]:
         """Store each message once; the ids stored now (an id stored before is left alone).
 
         A few statements for the whole batch, whatever its size: one lookup of the ids
         already stored per thousand, then the new rows and their attachments' rows, each
-        as one bulk ``INSERT`` (the objects passed in are read, not added to the session).
+        one ``INSERT`` executed for many rows.
         """
-        fresh: dict[str, tuple[Message, Sequence[AttachmentMeta]]] = {}
+        fresh: dict[str, tuple[NewMessage, Sequence[AttachmentMeta]]] = {}
         for message, attachments in messages:
             fresh.setdefault(message.id, (message, attachments))
         for ids in in_chunks(list(fresh)):
@@ -51,23 +67,8 @@ class MailboxRepository:
             return set()
         now = datetime.now(UTC)
         await self.session.execute(
-            insert(Message),
-            [
-                {
-                    "id": m.id,
-                    "type": m.type,
-                    "sender": m.sender,
-                    "recipients": m.recipients,
-                    "subject": m.subject,
-                    "thread_id": m.thread_id,
-                    "created": m.created,
-                    "stored_at": m.stored_at or now,
-                    "origin": m.origin,
-                    "digest": m.digest,
-                    "payload": m.payload,
-                }
-                for m, _ in fresh.values()
-            ],
+            insert(Message.__table__),
+            [{**message._asdict(), "stored_at": now} for message, _ in fresh.values()],
         )
         attachment_rows = [
             {
@@ -82,30 +83,31 @@ class MailboxRepository:
             for position, meta in enumerate(attachments)
         ]
         if attachment_rows:
-            await self.session.execute(insert(Attachment), attachment_rows)
+            await self.session.execute(insert(Attachment.__table__), attachment_rows)
         return set(fresh)
 
     async def add_message(
-        self, message: Message, attachments: Sequence[AttachmentMeta] = ()
+        self, message: NewMessage, attachments: Sequence[AttachmentMeta] = ()
     ) -> bool:
         """Store a message once; False when its id is already stored."""
         return bool(await self.add_messages([(message, attachments)]))
 
-    async def file_many(self, entries: Sequence[tuple[str, str, str]]) -> int:
-        """Put messages in owners' folders, ``(message id, owner, folder)`` each; how many
-        entries are new (one already there is left alone: delivery is exactly-once)."""
-        rows = [{"message_id": m, "owner": o, "folder": f} for m, o, f in entries]
-        filed = 0
-        for chunk in in_chunks(rows):
-            result = await self.session.execute(
-                insert_ignoring_duplicates(self.session, MailboxEntry, chunk)
+    async def file_many(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Put messages in owners' folders, ``(message id, owner, folder)`` each; an entry
+        already there is left alone (delivery is exactly-once). One statement for all."""
+        if entries:
+            await self.session.execute(
+                ignoring_duplicates(self.session, MailboxEntry),
+                [{"message_id": m, "owner": o, "folder": f} for m, o, f in entries],
             )
-            filed += result.rowcount
-        return filed
 
     async def file(self, message_id: str, owner: str, folder: str) -> bool:
         """Put a message in an owner's folder; False when it is already there."""
-        return bool(await self.file_many([(message_id, owner, folder)]))
+        row = {"message_id": message_id, "owner": owner, "folder": folder}
+        result = await self.session.execute(
+            ignoring_duplicates(self.session, MailboxEntry).values(row)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, message_id: str) -> Message:
         message = await self.session.get(Message, message_id)

@@ -37,7 +37,7 @@ class OutboxRepository:
         if items:
             now = datetime.now(UTC)
             await self.session.execute(
-                insert(OutboxItem),
+                insert(OutboxItem.__table__),
                 [
                     {
                         "message_id": i.message_id,

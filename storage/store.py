@@ -14,13 +14,12 @@ T = TypeVar("T")
 ROWS_PER_STATEMENT = 1000
 
 
-def insert_ignoring_duplicates(
-    session: AsyncSession, table: Any, rows: dict[str, Any] | Sequence[dict[str, Any]]
-) -> Any:
-    """``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike:
-    one statement for one row or many (at most :data:`ROWS_PER_STATEMENT`)."""
+def ignoring_duplicates(session: AsyncSession, model: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into a model's table, on SQLite and PostgreSQL
+    alike: execute it with many rows (one statement, compiled once), or give it
+    ``.values(rows)`` (at most :data:`ROWS_PER_STATEMENT`) to add ``RETURNING``."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(rows).on_conflict_do_nothing()
+    return dialect.insert(model.__table__).on_conflict_do_nothing()
 
 
 def in_chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Sequence[T]]:

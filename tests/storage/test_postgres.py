@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage import AttachmentMeta, Database, Outcome, Queued
-from storage.models import Base, Message
+from storage import AttachmentMeta, Database, NewMessage, Outcome, Queued
+from storage.models import Base
 
 
 @pytest.fixture
@@ -30,19 +31,21 @@ async def db(postgres_databases) -> AsyncIterator[Database]:  # type: ignore[no-
         await database.close()
 
 
-def message(message_id: str = "a" * 32, **fields: object) -> Message:
-    values: dict[str, object] = {
+def message(message_id: str = "a" * 32, **fields: Any) -> NewMessage:
+    values: dict[str, Any] = {
         "id": message_id,
         "type": "mail",
         "sender": "nino@ge",
         "recipients": ["armen@am"],
         "subject": "Seizure",
+        "thread_id": None,
         "created": datetime.now(UTC),
         "origin": "remote",
+        "digest": None,
         "payload": b"\x00\xffbytes",
     }
     values.update(fields)
-    return Message(**values)
+    return NewMessage(**values)
 
 
 async def test_migrations_match_the_models_on_postgresql(db: Database) -> None:

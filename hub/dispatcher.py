@@ -40,6 +40,8 @@ REPUBLISH_BATCH = 16
 #: how often to look for envelopes sealed but not confirmed (another worker's that died;
 #: this worker's own are looked for at once after a failure)
 RECHECK_SECONDS = 1.0
+#: batches of envelopes published and awaiting their confirms while the next is sealed
+PIPELINE = 4
 
 
 class Dispatcher(PokedLoop):
@@ -77,16 +79,36 @@ class Dispatcher(PokedLoop):
         return IDLE_SECONDS
 
     async def flush(self) -> int:
-        """Publish what was sealed but not confirmed, then seal and publish what waits."""
+        """Publish what was sealed but not confirmed, then seal and publish what waits.
+
+        Sealing goes on while earlier batches await their confirms (up to ``PIPELINE``
+        batches in flight): the broker's confirm round trip overlaps the next signing.
+        The first failure stops the sealing; what is in flight is settled, then it raises.
+        """
         self.keyring.refresh()  # `icomm keys rotate` in another process: sign with the new key
         published = 0
         if time.monotonic() >= self._recheck_at:
             published += await self._republish()
             self._recheck_at = time.monotonic() + RECHECK_SECONDS
-        more = True
-        while more:
-            sealed, more = await self._seal_batch()
-            published += await self._publish(sealed)
+        publishing: set[asyncio.Task[int]] = set()
+        try:
+            more = True
+            while more or publishing:
+                if more:
+                    sealed, more = await self._seal_batch()
+                    if sealed:
+                        publishing.add(asyncio.create_task(self._publish(sealed)))
+                if publishing and (len(publishing) >= PIPELINE or not more):
+                    done, publishing = await asyncio.wait(
+                        publishing, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in done:
+                        published += task.result()  # a failure: see below
+        except BaseException:
+            for task in publishing:
+                task.cancel()
+            await asyncio.gather(*publishing, return_exceptions=True)
+            raise
         return published
 
     async def _republish(self) -> int:

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -40,6 +41,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 RECONNECT_SECONDS = 30.0
 RECONNECT_POLL = 0.25
 log = logging.getLogger(__name__)
+#: this task (or the task that created it) holds the SQLite writer lock
+_holding_writer: ContextVar[bool] = ContextVar("holding_sqlite_writer", default=False)
 
 
 class UnitOfWork(Protocol):
@@ -91,6 +94,7 @@ class Database:
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = asyncio.Lock() if sqlite else None
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
@@ -122,13 +126,35 @@ class Database:
         if self._server_lost:
             await self._wait_for_server()
         try:
-            async with self._sessions() as session, session.begin():
+            async with self._one_writer(), self._sessions() as session, session.begin():
                 yield repositories(session)
         except Exception as exc:
             if _lost_server(exc):
                 self._server_lost = True
                 raise StorageError(f"the database at {self.safe_url} is unreachable: {exc}") from exc
             raise
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """On SQLite, this process's transactions one at a time.
+
+        SQLite lets one connection write at a time; the others wait in its busy handler,
+        which sleeps (up to 100 ms a time) instead of waking when the lock is free — under
+        load whole pipelines stall — and a transaction that read first can fail to write
+        at all (its snapshot is stale). Queued here instead, each starts the moment the
+        previous one ends. A transaction opened inside one this task already holds goes
+        ahead, as before (it would otherwise wait for itself). Other processes of the node
+        (``--workers``) still meet the busy handler. PostgreSQL needs none of this.
+        """
+        if self._writer is None or _holding_writer.get():
+            yield
+            return
+        async with self._writer:
+            token = _holding_writer.set(True)
+            try:
+                yield
+            finally:
+                _holding_writer.reset(token)
 
     async def _wait_for_server(self) -> None:
         """Until a connection is had again (then the next transactions run at once), or the

@@ -32,6 +32,9 @@ from storage.files import fsync_dir
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+#: envelopes handled at once by one consumer (their database work overlaps the next
+#: envelope's decryption and verification), as a RabbitMQ consumer's prefetch allows
+CONCURRENCY = 8
 RECOVER_SECONDS = 10.0  # how often an idle consumer looks for claims of dead workers
 _wakeups: dict[tuple[asyncio.AbstractEventLoop, Path], asyncio.Event] = {}
 # claims this process is handling right now, whichever LocalTransport made them: recovery
@@ -66,8 +69,10 @@ class LocalTransport:
         max_attempts: int = 5,
         retry_delay: float = 1.0,
         recover_every: float = RECOVER_SECONDS,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.spool = spool
+        self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.recover_every = recover_every
@@ -121,44 +126,66 @@ class LocalTransport:
                     os.rename(claimed, queue / "new" / name)
                     log.info("recovered envelope %s claimed by a stopped consumer", name)
 
-    def _claim(self, node: str) -> tuple[str, Path] | None:
+    def _claim(self, node: str, names: list[str]) -> tuple[str, Path] | None:
+        """Claim the first envelope due, from ``names`` (a listing of ``new``, oldest
+        last: consumed from the end); an empty list is refilled from the directory.
+        The claim's path is resolved, as ``_in_flight`` holds it."""
         queue = self._queue(node)
         now = time.time_ns()
-        for name in sorted(os.listdir(queue / "new")):
+        if not names:
+            names.extend(sorted(os.listdir(queue / "new"), reverse=True))
+        while names:
+            name = names[-1]
             if int(name.split("-", 1)[0]) > now:
-                break
-            target = queue / "cur" / f"{name}~{os.getpid()}"
-            _in_flight.add(target.resolve())
+                names.clear()  # not due yet (nor anything after it): list again next time
+                return None
+            names.pop()
+            target = (queue / "cur" / f"{name}~{os.getpid()}").resolve()
+            _in_flight.add(target)
             try:
                 os.rename(queue / "new" / name, target)
             except FileNotFoundError:
-                _in_flight.discard(target.resolve())
+                _in_flight.discard(target)
                 continue  # another worker took it
             return name, target
         return None
 
     async def consume(self, node: str, handler: Handler) -> None:
+        """Hand the queue's envelopes to ``handler``, up to ``concurrency`` at once."""
         await asyncio.to_thread(self._recover, node)
         recovered_at = time.monotonic()
         wakeup = self._wakeup(node)
-        while True:
-            claimed = await asyncio.to_thread(self._claim, node)
-            if claimed is None:
-                if time.monotonic() - recovered_at > self.recover_every:  # a worker may have died
-                    await asyncio.to_thread(self._recover, node)
-                    recovered_at = time.monotonic()
+        listing: list[str] = []
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                if len(running) >= self.concurrency:
+                    _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
-                continue
-            try:
-                await self._process(node, *claimed, handler)
-            finally:
-                _in_flight.discard(claimed[1].resolve())
+                claimed = await asyncio.to_thread(self._claim, node, listing)
+                if claimed is None:
+                    if time.monotonic() - recovered_at > self.recover_every:  # a worker died?
+                        await asyncio.to_thread(self._recover, node)
+                        recovered_at = time.monotonic()
+                        continue
+                    wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+                    continue
+                running.add(asyncio.create_task(self._process(node, *claimed, handler)))
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _process(self, node: str, name: str, path: Path, handler: Handler) -> None:
         """Ack (delete), retry later, or dead-letter: decided here and only here."""
+        try:
+            await self._settle(node, name, path, handler)
+        finally:
+            _in_flight.discard(path)
+
+    async def _settle(self, node: str, name: str, path: Path, handler: Handler) -> None:
         envelope_id, attempt = _parse(name)
         body, mtime = await asyncio.to_thread(lambda: (path.read_bytes(), path.stat().st_mtime))
         queued_at = datetime.fromtimestamp(mtime, UTC)  # renames keep the publish time

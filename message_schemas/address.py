@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from message_schemas.errors import SchemaError
 
 NODE_PATTERN = r"[a-z]{2}|wco"
 ADDRESS_PATTERN = rf"^[a-z0-9][a-z0-9._-]{{0,63}}@(?:{NODE_PATTERN})$"
+MAX_TEXT_LENGTH = 256  # an address with the spaces around it that are forgiven, at most
 _ADDRESS = re.compile(rf"^([a-z0-9][a-z0-9._-]{{0,63}})@({NODE_PATTERN})$")
 
 
@@ -19,15 +21,24 @@ def _not_an_address(value: str) -> str:
     return f"{value!r} is not an Icomm address: expected local@node, e.g. nino.beridze@ge"
 
 
-def _match(value: str) -> re.Match[str] | None:
-    return _ADDRESS.fullmatch(value.strip().lower())
+def _parts(value: str) -> tuple[str, str] | None:
+    """(local, node) of an address, normalised to lowercase; None if it is none."""
+    # no address is this long, whatever its spaces: not worth matching, nor caching
+    return None if len(value) > MAX_TEXT_LENGTH else _cached_parts(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_parts(value: str) -> tuple[str, str] | None:
+    """Cached: a node sees the same few thousand addresses again and again."""
+    match = _ADDRESS.fullmatch(value.strip().lower())
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _validate(value: str) -> str:
-    match = _match(value)
-    if match is None:
+    parts = _parts(value)
+    if parts is None:
         raise PydanticCustomError("address", _not_an_address(value))
-    return match.group(0)
+    return f"{parts[0]}@{parts[1]}"
 
 
 Address = Annotated[
@@ -50,10 +61,10 @@ NodeId = Annotated[str, StringConstraints(pattern=rf"^(?:{NODE_PATTERN})$")]
 
 def parse_address(address: str) -> tuple[str, str]:
     """Split an address into (local, node), normalised to lowercase."""
-    match = _match(address)
-    if match is None:
+    parts = _parts(address)
+    if parts is None:
         raise SchemaError(_not_an_address(address))
-    return match.group(1), match.group(2)
+    return parts
 
 
 def node_of(address: str) -> str:

@@ -66,6 +66,7 @@ class OutboxRepository:
             update(OutboxItem)
             .where(OutboxItem.id.in_(item_ids))
             .values(state="sealed", envelope_id=envelope_id)
+            .execution_options(synchronize_session=False)  # the rows read are not used again
         )
 
     async def sealed_envelopes(self) -> list[str]:
@@ -85,6 +86,7 @@ class OutboxRepository:
                 update(OutboxItem)
                 .where(OutboxItem.envelope_id.in_(ids), OutboxItem.state == "sealed")
                 .values(state="sent", sent_at=datetime.now(UTC), payload=None)
+                .execution_options(synchronize_session=False)
             )
 
     async def unseal(self, envelope_id: str) -> None:

@@ -214,11 +214,16 @@ def test_times_are_normalised_to_utc() -> None:
 def test_addresses_are_normalised_to_lowercase_and_split_into_local_and_node() -> None:
     assert mail(sender="Nino.Beridze@GE").sender == "nino.beridze@ge"
     assert parse_address("cen@wco") == ("cen", "wco")
+    assert parse_address(" Cen@WCO ") == ("cen", "wco")
     assert node_of("analysts@ge") == "ge"
 
 
 @pytest.mark.parametrize(
-    "address", ["bob@", "@ge", "bob", "bob@geo", "bob@g1", "-bob@ge", "a b@ge", f"{'a' * 65}@ge"]
+    "address",
+    [
+        *("bob@", "@ge", "bob", "bob@geo", "bob@g1", "-bob@ge", "a b@ge", f"{'a' * 65}@ge"),
+        " " * 300 + "nino@ge",  # too long to be an address, whatever the spaces
+    ],
 )
 def test_a_malformed_address_is_refused_with_an_example(address: str) -> None:
     with pytest.raises(SchemaError) as caught:

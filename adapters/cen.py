@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import get_args
@@ -30,7 +30,7 @@ from hub.accounts import Role
 from hub.node import Node
 from message_schemas import CenCommodity, CenOffender, CenSeizure, Message, Seizure, Suspect
 from message_schemas.vocabulary import AgeBand, ConveyanceMode, Gender
-from storage.cases import CaseTables, FeedEntry, FeedRow, SeizureRow
+from storage.cases import CaseTables, FeedEntry, FeedRow
 
 log = logging.getLogger(__name__)
 
@@ -139,33 +139,54 @@ class CenLink:
 
     async def pending(self) -> list[Transmission]:
         """Every validated seizure whose current revision has not gone, as it would go."""
-        async with self.store.unit() as tx:
-            return [await self._projected(tx, row) for row in await tx.seizures.untransmitted()]
+        pending: list[Transmission] = []
+        async for page in self._pages():
+            pending += page
+        return pending
 
     async def transmit(self, username: str) -> list[Transmission]:
-        """Send what is pending to ``cen@wco`` (admins only); returns what was sent."""
+        """Send what is pending to ``cen@wco`` (admins only); returns what was sent.
+
+        A page of cases at a time: projected, submitted, recorded as sent, so that memory
+        stays flat however many cases go, and an interruption leaves only whole pages sent
+        (the next click sends the rest; a page sent twice is the same messages, which the
+        hub submits once).
+        """
         await self.store.actor(username, [Role.ADMIN])
         sent: list[Transmission] = []
-        pending = await self.pending()
-        for start in range(0, len(pending), CHUNK):
-            chunk = pending[start : start + CHUNK]
-            await self.node.submit_many([t.message for t in chunk])
+        async for page in self._pages():
+            await self.node.submit_many([t.message for t in page])
             async with self.store.unit() as tx:
                 await tx.seizures.record_transmissions(
-                    [(t.seizure_id, t.revision, t.message.id) for t in chunk]
+                    [(t.seizure_id, t.revision, t.message.id) for t in page]
                 )
-            sent += chunk
+            sent += page
         return sent
 
-    async def _projected(self, tx: CaseTables, row: SeizureRow) -> Transmission:
-        seizure = Seizure.model_validate(row.record)
-        suspects = {}
-        for link in seizure.suspects:
-            party = await tx.parties.find("suspect", link.ref, self.node.id)
-            if party is not None:
-                suspects[link.ref] = Suspect.model_validate(party.record)
-        message = project(self.node.id, row.ref, row.revision, seizure, suspects)
-        return Transmission(row.id, row.ref, row.case_number, row.revision, message)
+    async def _pages(self) -> AsyncIterator[list[Transmission]]:
+        """The pending cases, projected, ``CHUNK`` at a time (each page read in its own
+        transaction, with the suspects it names in one query)."""
+        after = 0
+        while True:
+            async with self.store.unit() as tx:
+                rows = await tx.seizures.untransmitted(after=after, limit=CHUNK)
+                if not rows:
+                    return
+                seizures = [Seizure.model_validate(row.record) for row in rows]
+                refs = [link.ref for seizure in seizures for link in seizure.suspects]
+                parties = await tx.parties.find_many("suspect", refs, self.node.id)
+            after = rows[-1].id
+            suspects = {ref: Suspect.model_validate(row.record) for ref, row in parties.items()}
+            yield [
+                Transmission(
+                    row.id,
+                    row.ref,
+                    row.case_number,
+                    row.revision,
+                    project(self.node.id, row.ref, row.revision, seizure, suspects),
+                )
+                for row, seizure in zip(rows, seizures, strict=True)
+            ]
 
 
 class CenIntake:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections import Counter
 from typing import Any, ClassVar, Self
 
 from pydantic import (
@@ -89,7 +90,7 @@ class MessageBase(BaseModel):
     @field_validator("to")
     @classmethod
     def _no_duplicate_recipients(cls, value: list[str]) -> list[str]:
-        repeated = sorted({address for address in value if value.count(address) > 1})
+        repeated = sorted(a for a, n in Counter(value).items() if n > 1)
         if repeated:
             raise PydanticCustomError(
                 "duplicate_recipient",

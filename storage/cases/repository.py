@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cases.tables import (
@@ -171,8 +171,9 @@ class SeizureRepository:
         )
         return [(seizure, role) for seizure, role in (await self.session.execute(query)).all()]
 
-    async def untransmitted(self) -> Sequence[SeizureRow]:
-        """Validated cases of this node whose current revision has not gone to the CEN."""
+    async def untransmitted(self, after: int = 0, limit: int | None = None) -> Sequence[SeizureRow]:
+        """Validated cases of this node whose current revision has not gone to the CEN, by
+        row id; ``after`` and ``limit`` read them a page at a time."""
         sent = select(TransmissionRow.id).where(
             TransmissionRow.seizure_id == SeizureRow.id,
             TransmissionRow.revision == SeizureRow.revision,
@@ -180,17 +181,24 @@ class SeizureRepository:
         query = (
             select(SeizureRow)
             .where(SeizureRow.status == "validated", ~SeizureRow.foreign, ~sent.exists())
+            .where(SeizureRow.id > after)
             .order_by(SeizureRow.id)
+            .limit(limit)
         )
         return (await self.session.scalars(query)).all()
 
     async def record_transmissions(self, sent: Sequence[tuple[int, int, str]]) -> None:
-        """Keep that these (seizure id, revision, message id) went to the CEN."""
-        self.session.add_all(
-            TransmissionRow(seizure_id=seizure_id, revision=revision, message_id=message_id)
-            for seizure_id, revision, message_id in sent
-        )
-        await self.session.flush()
+        """Keep that these (seizure id, revision, message id) went to the CEN: one
+        ``INSERT`` for them all."""
+        if sent:
+            now = datetime.now(UTC)
+            await self.session.execute(
+                insert(TransmissionRow.__table__),
+                [
+                    {"seizure_id": s, "revision": r, "message_id": m, "sent_at": now}
+                    for s, r, m in sent
+                ],
+            )
 
     async def record_share(
         self, row: SeizureRow, node: str, handling_code: str, message_id: str, actor: str
@@ -239,6 +247,18 @@ class PartyRepository:
         if origin_node is not None:
             query = query.where(PartyRow.origin_node == origin_node)
         return (await self.session.scalars(query.limit(1))).first()
+
+    async def find_many(
+        self, kind: str, refs: Sequence[str], origin_node: str
+    ) -> dict[str, PartyRow]:
+        """The parties of one kind and origin that these refs name (absent: not found)."""
+        found: dict[str, PartyRow] = {}
+        for chunk in in_chunks(list(dict.fromkeys(refs))):
+            query = select(PartyRow).where(
+                PartyRow.kind == kind, PartyRow.origin_node == origin_node, PartyRow.ref.in_(chunk)
+            )
+            found.update((row.ref, row) for row in await self.session.scalars(query))
+        return found
 
     async def get(self, kind: str, ref: str) -> PartyRow:
         row = await self.find(kind, ref)
@@ -307,30 +327,43 @@ class FeedRepository:
             ):
                 held[row.seizure_ref] = row
         outcomes = []
+        now = datetime.now(UTC)
+        new: dict[str, dict[str, Any]] = {}  # inserted at the end, in one statement
         for entry in entries:
             row = held.get(entry.seizure_ref)
-            if row is None:
-                held[entry.seizure_ref] = FeedRow(
-                    seizure_ref=entry.seizure_ref,
-                    origin_node=entry.origin_node,
-                    revision=entry.revision,
-                    message_id=entry.message_id,
-                    seizure_date=entry.seizure_date,
-                    record=entry.record,
-                )
-                self.session.add(held[entry.seizure_ref])
+            first = new.get(entry.seizure_ref)
+            held_revision = row.revision if row else first["revision"] if first else None
+            if held_revision is None:
+                new[entry.seizure_ref] = {
+                    "seizure_ref": entry.seizure_ref,
+                    "origin_node": entry.origin_node,
+                    "revision": entry.revision,
+                    "message_id": entry.message_id,
+                    "seizure_date": entry.seizure_date,
+                    "record": entry.record,
+                    "received_at": now,
+                    "superseded": 0,
+                }
                 outcomes.append("new")
-            elif row.revision >= entry.revision:
+            elif held_revision >= entry.revision:
                 outcomes.append("stale")
             else:
-                row.revision, row.message_id, row.record = (
-                    entry.revision,
-                    entry.message_id,
-                    entry.record,
-                )
-                row.seizure_date, row.received_at = entry.seizure_date, datetime.now(UTC)
-                row.superseded += 1
+                newer = {
+                    "revision": entry.revision,
+                    "message_id": entry.message_id,
+                    "record": entry.record,
+                    "seizure_date": entry.seizure_date,
+                    "received_at": now,
+                }
+                if row is not None:
+                    for name, value in newer.items():
+                        setattr(row, name, value)
+                    row.superseded += 1
+                elif first is not None:  # an earlier revision in this same batch
+                    first.update(newer, superseded=first["superseded"] + 1)
                 outcomes.append("superseded")
+        if new:
+            await self.session.execute(insert(FeedRow.__table__), list(new.values()))
         await self.session.flush()
         return outcomes
 

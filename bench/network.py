@@ -61,7 +61,7 @@ class BenchNetwork:
         *,
         amqp_url: str | None = None,
         work_dir: Path | None = None,
-        bundle_size: int = 64,
+        bundle_size: int = Settings.model_fields["bundle_size"].default,
     ) -> None:
         if transport == "amqp" and amqp_url is None:
             raise ValueError("an amqp network needs the broker's URL")

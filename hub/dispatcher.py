@@ -40,6 +40,9 @@ REPUBLISH_BATCH = 16
 #: how often to look for envelopes sealed but not confirmed (another worker's that died;
 #: this worker's own are looked for at once after a failure)
 RECHECK_SECONDS = 1.0
+#: outbox rows sealed per transaction (a whole bundle at least): signing them holds the
+#: event loop, so a batch is kept to a few tens of milliseconds
+ROWS_PER_SEAL = 512
 #: batches of envelopes published and awaiting their confirms while the next is sealed
 PIPELINE = 4
 
@@ -52,7 +55,7 @@ class Dispatcher(PokedLoop):
         keyring: NodeKeyring,
         trust: TrustStore,
         transport: Transport,
-        bundle_size: int = 64,
+        bundle_size: int = 256,
         reseal_after: timedelta = timedelta(minutes=5),
     ) -> None:
         super().__init__()
@@ -135,7 +138,7 @@ class Dispatcher(PokedLoop):
         now = time.monotonic()
         skip = [node for node, until in self._unsealable.items() if until > now]
         sealed = []
-        limit = self.bundle_size * 8
+        limit = max(self.bundle_size, ROWS_PER_SEAL)
         async with self.db.transaction() as tx:
             rows = await tx.outbox.pending(limit, skip_nodes=skip)
             by_node: dict[str, list[OutboxItem]] = defaultdict(list)

@@ -1,8 +1,9 @@
 """The baseline, measured in every run: raw aio-pika on the same broker, nothing else.
 
 Persistent 1 KiB messages published with publisher confirms (many in flight: a sliding
-window) to a quorum queue of the run's own, consumed with manual acks by a consumer in
-the same process and event loop, as the hub's nodes are in the scenarios. The throughput
+window) to a quorum queue of the run's own, consumed with manual acks by a consumer in a
+process of its own (``python -m bench.baseline URL QUEUE COUNT``), as the scenarios'
+receiving node is. The throughput
 is end to end: from the first publish until the last message is acked. The latency run
 offers a steady rate and times each message from its scheduled publish to its consumer.
 The queue is deleted afterwards, whatever happens.
@@ -12,20 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from yarl import URL
 
 KIB = 1024
 WINDOW = 512  # publishes awaiting their confirm at once
 TIMEOUT = 300.0
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -120,18 +124,72 @@ async def _quorum_queue(url: str, name: str) -> AsyncIterator[tuple[AbstractRobu
         await connection.close()
 
 
-async def _consumer(
-    connection: AbstractRobustConnection, name: str, on_body: Any, prefetch: int
-) -> tuple[AbstractChannel, str]:
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=prefetch)
-    queue = await channel.get_queue(name, ensure=True)
+@dataclass(frozen=True)
+class Consumed:
+    latencies: list[float]  # per message: from its ``t`` header to its arrival, seconds
+    finished: float  # time.perf_counter() when the last one had arrived
 
-    async def on_message(message: AbstractIncomingMessage) -> None:
-        await message.ack()
-        on_body(message)
 
-    return channel, await queue.consume(on_message, no_ack=False)
+async def _consume(url: str, name: str, count: int) -> Consumed:
+    """Consume ``count`` messages from queue ``name`` with manual acks; for each, the time
+    from its ``t`` header (a ``time.perf_counter()`` of the publisher's: the machine's
+    monotonic clock, the same in every process) to its arrival."""
+    latencies: list[float] = []
+    done = asyncio.Event()
+    connection = await aio_pika.connect_robust(url, timeout=10)
+    try:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=WINDOW)
+        queue = await channel.get_queue(name, ensure=True)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await message.ack()
+            scheduled = float((message.headers or {}).get("t", 0.0))  # type: ignore[arg-type]
+            latencies.append(time.perf_counter() - scheduled)
+            if len(latencies) >= count:
+                done.set()
+
+        await queue.consume(on_message, no_ack=False)
+        print(READY, flush=True)
+        await asyncio.wait_for(done.wait(), TIMEOUT)
+        return Consumed(latencies, time.perf_counter())
+    finally:
+        await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def _consumer(url: str, name: str, count: int) -> AsyncIterator[asyncio.Future[Consumed]]:
+    """The consumer in a process of its own (as the scenarios' receiving node is): ready
+    when entered; the future gives what it saw once all ``count`` have come."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.baseline",
+        url,
+        name,
+        str(count),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    async def result() -> Consumed:
+        output = await stdout.read()
+        if await process.wait() != 0:
+            raise RuntimeError(f"the baseline consumer failed (exit {process.returncode})")
+        return Consumed(**json.loads(output))
+
+    try:
+        line = await asyncio.wait_for(stdout.readline(), TIMEOUT)
+        if line.decode().strip() != READY:
+            raise RuntimeError(f"the baseline consumer did not start (it said {line!r})")
+        finished = asyncio.ensure_future(result())
+        yield finished
+        await finished
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def _message(body: bytes, headers: dict[str, Any] | None = None) -> aio_pika.Message:
@@ -143,23 +201,17 @@ def _message(body: bytes, headers: dict[str, Any] | None = None) -> aio_pika.Mes
 async def throughput(url: str, prefix: str, messages: int, *, size: int = KIB) -> Throughput:
     """Publish ``messages`` persistent messages with confirms and consume them, end to end."""
     body = os.urandom(size)
-    done = asyncio.Event()
-    received = 0
-
-    def on_body(_: AbstractIncomingMessage) -> None:
-        nonlocal received
-        received += 1
-        if received >= messages:
-            done.set()
-
-    async with _quorum_queue(url, f"{prefix}.baseline") as (connection, name):
-        channel, tag = await _consumer(connection, name, on_body, WINDOW)
+    async with (
+        _quorum_queue(url, f"{prefix}.baseline") as (connection, name),
+        _consumer(url, name, messages) as consumed,
+    ):
         publisher = await connection.channel(publisher_confirms=True)
         window = asyncio.Semaphore(WINDOW)
 
         async def publish_one() -> None:
             try:
-                await publisher.default_exchange.publish(_message(body), routing_key=name)
+                message = _message(body, {"t": time.perf_counter()})
+                await publisher.default_exchange.publish(message, routing_key=name)
             finally:
                 window.release()
 
@@ -170,11 +222,8 @@ async def throughput(url: str, prefix: str, messages: int, *, size: int = KIB) -
             tasks.append(asyncio.create_task(publish_one()))
         await asyncio.gather(*tasks)
         published = time.perf_counter()
-        await asyncio.wait_for(done.wait(), TIMEOUT)
-        end = time.perf_counter()
+        end = (await consumed).finished
         await publisher.close()
-        await channel.close()
-        del tag
     seconds = end - start
     return Throughput(messages, seconds, published - start, messages / seconds)
 
@@ -183,17 +232,10 @@ async def latency(url: str, prefix: str, rate: float, seconds: float) -> Latency
     """Offer ``rate`` messages a second for ``seconds``; each timed from its scheduled publish."""
     body = os.urandom(KIB)
     count = max(1, int(rate * seconds))
-    latencies: list[float] = []
-    done = asyncio.Event()
-
-    def on_body(message: AbstractIncomingMessage) -> None:
-        scheduled = float((message.headers or {}).get("t", 0.0))  # type: ignore[arg-type]
-        latencies.append(time.perf_counter() - scheduled)
-        if len(latencies) >= count:
-            done.set()
-
-    async with _quorum_queue(url, f"{prefix}.baseline-latency") as (connection, name):
-        channel, _ = await _consumer(connection, name, on_body, WINDOW)
+    async with (
+        _quorum_queue(url, f"{prefix}.baseline-latency") as (connection, name),
+        _consumer(url, name, count) as consumed,
+    ):
         publisher = await connection.channel(publisher_confirms=True)
         tasks = []
         start = time.perf_counter()
@@ -207,7 +249,10 @@ async def latency(url: str, prefix: str, rate: float, seconds: float) -> Latency
             )
         offered_for = time.perf_counter() - start
         await asyncio.gather(*tasks)
-        await asyncio.wait_for(done.wait(), TIMEOUT)
+        latencies = (await consumed).latencies
         await publisher.close()
-        await channel.close()
     return Latency(**Latency.figures(rate, count, offered_for, latencies))
+
+
+if __name__ == "__main__":  # the consumer's process: URL QUEUE COUNT
+    print(json.dumps(asdict(asyncio.run(_consume(sys.argv[1], sys.argv[2], int(sys.argv[3]))))))

@@ -122,8 +122,9 @@ async def siena_year(ctx: Context) -> list[Result]:
         flow = await mail_flow(network, ctx.sizes.siena_messages)
     minutes = SIENA_YEAR / flow.rate / 60
     note = (
-        "two nodes on the embedded default (local spool, SQLite) in one process: each mail is "
-        "sealed, spooled, opened, stored and receipted, so this one process does both ends"
+        "ge -> am on the embedded default (local spool, SQLite), am in a process of its own "
+        "(a partner's node runs on its own machine): each mail is submitted, sealed, spooled, "
+        "opened, stored and receipted"
     )
     baseline = SIENA_YEAR / ctx.baseline.rate / 60 if ctx.baseline else None
     return [
@@ -148,7 +149,10 @@ async def whole_cen(ctx: Context) -> list[Result]:
     async with BenchNetwork("local", work_dir=ctx.work_dir) as network:
         run = await run_cen(network, ctx.sizes.cen_seizures)
     seconds = WHOLE_CEN / run.rate if run.seizures < WHOLE_CEN else run.seconds
-    note = "ge -> wco on the embedded default (local spool, SQLite), from the click to the feed"
+    note = (
+        "ge -> wco on the embedded default (local spool, SQLite), wco in a process of its own, "
+        "from the click to the feed"
+    )
     baseline = WHOLE_CEN / ctx.baseline.rate if ctx.baseline else None
     return [
         Result(

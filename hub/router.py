@@ -147,7 +147,7 @@ class Router:
         partners = self._partner_nodes()
         senders_ok: set[str] = set()
         acceptable = []
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             for message, waiting in group:
                 local = parse_address(message.sender)[0]
                 try:

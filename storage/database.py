@@ -15,6 +15,7 @@ envelope's attempts in milliseconds and dead-letter it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -120,13 +121,19 @@ class Database:
         """A unit of work: everything done through the store commits or rolls back together."""
         return self.unit(Store)
 
+    def reading(self) -> AbstractAsyncContextManager[Store]:
+        """A transaction that only reads: on SQLite it does not queue behind the writers
+        (WAL lets readers run beside them); it must not write."""
+        return self.unit(Store, reads_only=True)
+
     @asynccontextmanager
-    async def unit(self, repositories: type[U]) -> AsyncIterator[U]:
+    async def unit(self, repositories: type[U], *, reads_only: bool = False) -> AsyncIterator[U]:
         """A transaction through another set of repositories (the case stores' own)."""
         if self._server_lost:
             await self._wait_for_server()
+        writer = contextlib.nullcontext() if reads_only else self._one_writer()
         try:
-            async with self._one_writer(), self._sessions() as session, session.begin():
+            async with writer, self._sessions() as session, session.begin():
                 yield repositories(session)
         except Exception as exc:
             if _lost_server(exc):

@@ -126,10 +126,11 @@ class LocalTransport:
                     os.rename(claimed, queue / "new" / name)
                     log.info("recovered envelope %s claimed by a stopped consumer", name)
 
-    def _claim(self, node: str, names: list[str]) -> tuple[str, Path] | None:
+    def _claim(self, node: str, names: list[str]) -> tuple[str, Path, bytes, float] | None:
         """Claim the first envelope due, from ``names`` (a listing of ``new``, oldest
         last: consumed from the end); an empty list is refilled from the directory.
-        The claim's path is resolved, as ``_in_flight`` holds it."""
+        With the claim's path (resolved, as ``_in_flight`` holds it), its body and mtime:
+        read here, so that handlers start in the order of the claims."""
         queue = self._queue(node)
         now = time.time_ns()
         if not names:
@@ -147,7 +148,7 @@ class LocalTransport:
             except FileNotFoundError:
                 _in_flight.discard(target)
                 continue  # another worker took it
-            return name, target
+            return name, target, target.read_bytes(), target.stat().st_mtime
         return None
 
     async def consume(self, node: str, handler: Handler) -> None:
@@ -178,16 +179,19 @@ class LocalTransport:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
 
-    async def _process(self, node: str, name: str, path: Path, handler: Handler) -> None:
+    async def _process(
+        self, node: str, name: str, path: Path, body: bytes, mtime: float, handler: Handler
+    ) -> None:
         """Ack (delete), retry later, or dead-letter: decided here and only here."""
         try:
-            await self._settle(node, name, path, handler)
+            await self._settle(node, name, path, body, mtime, handler)
         finally:
             _in_flight.discard(path)
 
-    async def _settle(self, node: str, name: str, path: Path, handler: Handler) -> None:
+    async def _settle(
+        self, node: str, name: str, path: Path, body: bytes, mtime: float, handler: Handler
+    ) -> None:
         envelope_id, attempt = _parse(name)
-        body, mtime = await asyncio.to_thread(lambda: (path.read_bytes(), path.stat().st_mtime))
         queued_at = datetime.fromtimestamp(mtime, UTC)  # renames keep the publish time
         try:
             await handler(Delivery(envelope_id, body, attempt, queued_at))

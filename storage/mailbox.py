@@ -195,8 +195,10 @@ class MailboxRepository:
             return []
         items: dict[str, FolderItem] = {}
         before: int | None = None
+        # without a folder a message may come twice (inbox and sent): a few rows more, and
+        # another page in the rare case they were not enough
+        page = limit if folder is not None else limit + max(8, limit // 8)
         while len(items) < limit:
-            page = limit * 2 if folder is None else limit  # two folders: a message twice
             rows = await self._search_page(found, owner, folder, before, page)
             for message, read_at, entry_id in rows:
                 items.setdefault(message.id, FolderItem(message, read_at))

@@ -19,6 +19,7 @@ from uuid import uuid4
 from sqlalchemy import func, insert, select
 
 from adapters.casestore import party_keys
+from bench import text
 from message_schemas import (
     Commodity,
     Conveyance,
@@ -35,6 +36,7 @@ from storage.cases.tables import CommodityRow, PartyKeyRow, PartyRow, SeizureRow
 from storage.models import MailboxEntry, Message
 
 CHUNK = 5_000
+ENTRIES_PER_STATEMENT = 1_000  # 3 parameters each: under every bound on parameters
 CATEGORIES = (
     ("drugs", "cocaine", "kg"),
     ("tobacco", "cigarettes", "pieces"),
@@ -211,20 +213,34 @@ async def suspects(db: Database, node: str, count: int, *, seed: int = 7) -> lis
     return sample
 
 
-async def mails(db: Database, owner: str, count: int, *, sender: str = "nino@ge") -> int:
-    """File ``count`` received mails (1 KiB bodies) in ``owner``'s inbox."""
+async def mails(
+    db: Database,
+    owner: str,
+    count: int,
+    *,
+    sender: str = "nino@ge",
+    colleague: str | None = None,
+    colleague_every: int = 100,
+) -> int:
+    """File ``count`` received mails (bodies of about 1 KiB of varied text: ``bench.text``)
+    in ``owner``'s inbox; with a ``colleague``, every ``colleague_every``-th mail goes to
+    the colleague's inbox instead (a small mailbox among many messages).
+
+    The entries go in with multi-row ``INSERT``s, as the router files them: the search
+    index's triggers (migration 0006) index each as it is filed.
+    """
     rng = random.Random(count)  # noqa: S311 (test data)
     start = datetime.now(UTC) - timedelta(days=365)
-    body = "x" * 1024
     for chunk in _chunks(count):
         rows, entries = [], []
         for offset in chunk:
             created = start + timedelta(seconds=offset * 17 + rng.randrange(17))
+            to = colleague if colleague and offset % colleague_every == 0 else owner
             mail = Mail(
                 sender=sender,
-                to=[f"{owner}@am"],
-                subject=f"report {offset}",
-                body=body,
+                to=[f"{to}@am"],
+                subject=text.subject(rng, offset),
+                body=text.body(rng, offset),
                 created=created,
             )
             rows.append(
@@ -242,8 +258,10 @@ async def mails(db: Database, owner: str, count: int, *, sender: str = "nino@ge"
                     "payload": dump_message(mail),
                 }
             )
-            entries.append({"message_id": mail.id, "owner": owner, "folder": "inbox"})
+            entries.append({"message_id": mail.id, "owner": to, "folder": "inbox"})
         async with db.session() as session, session.begin():
             await session.execute(insert(Message), rows)
-            await session.execute(insert(MailboxEntry), entries)
+            for part in range(0, len(entries), ENTRIES_PER_STATEMENT):
+                batch = entries[part : part + ENTRIES_PER_STATEMENT]
+                await session.execute(insert(MailboxEntry).values(batch))
     return count

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.baseline import Latency, Throughput
 from bench.network import BenchNetwork
-from bench.report import Result, fmt, skipped
+from bench.report import Result, fmt
 
 SIENA_YEAR = 1_800_000  # messages a year through one node (the "a year of SIENA")
 WHOLE_CEN = 314_553  # validated seizures in the WCO's CEN database
@@ -210,12 +210,8 @@ async def search_export(ctx: Context) -> list[Result]:
             sizes.export_rows,
         )
     over = f"{run.messages:,} messages, {run.cases:,} cases + suspects"
-    details = {
-        "per_kind": run.per_kind,
-        "fill_seconds": run.fill_seconds,
-        "queries": run.queries,
-        "note": "message search: not built (the inbox listing over the messages stands in)",
-    }
+    details = {"per_kind": run.per_kind, "fill_seconds": run.fill_seconds, "queries": run.queries}
+    mail_kinds = {kind: figures for kind, figures in run.per_kind.items() if "mail search" in kind}
     export = run.export
     return [
         Result(
@@ -227,12 +223,14 @@ async def search_export(ctx: Context) -> list[Result]:
             "lower",
             details=details,
         ),
-        skipped(
+        Result(
             "search-export",
-            f"message search over {run.messages:,} messages",
+            f"message search p95 over {run.messages:,} messages",
+            run.message_p95_ms,
             "ms",
+            50.0,
             "lower",
-            "message search: not built",
+            details={"per_kind": mail_kinds},
         ),
         Result(
             "search-export",

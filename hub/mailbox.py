@@ -99,8 +99,11 @@ class Mailbox:
     async def search(
         self, owner: str, text: str, folder: str | None = None, *, limit: int = 100
     ) -> list[FolderItem]:
-        """Messages of ``owner`` (in one folder, or all) whose subject or sender contains
-        ``text``, case-insensitively, newest first. The body is not searched yet."""
+        """Messages of ``owner`` (in one folder, or all) holding every word of ``text`` in
+        their subject, sender, recipients or body, the last word also as the start of one
+        (from three characters); case and Latin accents ignored in every script, newest
+        arrival first, through the full-text index the database keeps. Query syntax typed
+        (quotes, ``*``, ``AND``, ``:`` …) is only text: it never fails the search."""
         async with self.db.transaction() as tx:
             return await tx.mailbox.search(owner, text, folder, limit=limit)
 

@@ -161,11 +161,18 @@ async def mailbox(
     request: Request,
     viewer: Signed,
     folder: Literal["inbox", "sent"],
-    q: Annotated[str, Query(max_length=200, description="Subject or sender contains.")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="Words that must all be in the subject, sender, recipients or text "
+            "(the last one may be the start of a word, from three characters).",
+        ),
+    ] = "",
     unread_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageSummary]:
-    """A folder, newest first; ``q`` searches subjects and senders (not bodies, yet)."""
+    """A folder, newest first; ``q`` keeps the messages holding every word of it."""
     lines = await listing(
         context_of(request).node,
         viewer.username,

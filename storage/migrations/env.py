@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 
 import storage.cases.tables  # noqa: F401  (the case tables too)
 from storage.models import Base
+from storage.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

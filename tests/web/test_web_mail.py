@@ -235,6 +235,25 @@ async def test_search_finds_messages_by_subject_and_sender(ge: Node) -> None:
         assert "Nothing found." in none.text
 
 
+async def test_search_finds_a_word_of_the_message_text(ge: Node) -> None:
+    async with browser(ge) as nino, browser(ge) as levan:
+        await sign_in(nino, "nino")
+        await sign_in(levan, "levan")
+        await send(nino, "levan", "Weekly summary", "Cigarettes found in a truck at Sarpi.")
+        await send(nino, "levan", "ამოღება", "სიგარეტი ნაპოვნია სატვირთო მანქანაში")
+        await send(nino, "levan", "Other", "Nothing to report.")
+
+        found = await levan.get("/mail/inbox", params={"q": "truck cigar"})
+        assert "Weekly summary" in found.text and "Other" not in found.text
+        assert "1 message matches" in found.text
+        georgian = await levan.get("/mail/inbox", params={"q": "მანქანაში"})
+        assert "ამოღება" in georgian.text and "Weekly summary" not in georgian.text
+        sent = await nino.get("/mail/sent", params={"q": "sarpi"})
+        assert "Weekly summary" in sent.text and "ამოღება" not in sent.text
+        syntax = await levan.get("/mail/inbox", params={"q": '"truck* AND (:'})
+        assert syntax.status_code == 200 and "Nothing found." in syntax.text
+
+
 async def test_user_text_is_escaped_on_every_page(ge: Node) -> None:
     evil = '<script>alert("x")</script>'
     await ge.accounts.add("mallory", Role.OFFICER, PASSWORD, display_name=evil)

@@ -72,6 +72,16 @@ class Latency:
         }
 
 
+async def paced(start: float, count: int, rate: float) -> AsyncIterator[float]:
+    """``count`` moments ``rate`` a second from ``start`` (``time.perf_counter()``), each
+    given when it comes: a steady offer whose late items keep their scheduled time."""
+    for number in range(count):
+        due = start + number / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        yield due
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
     ordered = sorted(values)
@@ -239,10 +249,7 @@ async def latency(url: str, prefix: str, rate: float, seconds: float) -> Latency
         publisher = await connection.channel(publisher_confirms=True)
         tasks = []
         start = time.perf_counter()
-        for i in range(count):
-            due = start + i / rate
-            if (wait := due - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
+        async for due in paced(start, count, rate):
             message = _message(body, {"t": due})
             tasks.append(
                 asyncio.create_task(publisher.default_exchange.publish(message, routing_key=name))

@@ -18,7 +18,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bench.baseline import Latency, percentile
+from bench.baseline import Latency, paced, percentile
 from bench.flows import mail, two_nodes, wait_for, warm_up
 from bench.network import BenchNetwork
 from bench.peer import Arrivals
@@ -71,10 +71,7 @@ class Probe:
 
         submits = []
         start = time.perf_counter()
-        for number in range(count):
-            due = start + number / rate
-            if (wait := due - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
+        async for due in paced(start, count, rate):
             await in_flight.acquire()
             submits.append(asyncio.create_task(submit(due)))
         offered_for = time.perf_counter() - start

@@ -163,13 +163,7 @@ def english_shown(pages: dict[str, list[str]], language: str) -> dict[str, list[
     for msgid in template_ids():
         translated = forms(catalogue[msgid].string) if catalogue is not None else ()
         english |= {form for form in forms(msgid) if form not in translated}
-    patterns = {message: pattern(message) for message in english}
-    found: dict[str, list[str]] = {}
-    for name, texts in pages.items():
-        shown = [m for m, p in patterns.items() if any(p.search(text) for text in texts)]
-        if shown:
-            found[name] = sorted(shown)
-    return found
+    return labels_shown(pages, english)
 
 
 def located(response: httpx.Response) -> str:

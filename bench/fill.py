@@ -33,10 +33,9 @@ from message_schemas import (
 )
 from storage import Database
 from storage.cases.tables import CommodityRow, PartyKeyRow, PartyRow, SeizureRow
-from storage.models import MailboxEntry, Message
+from storage.models import Message
 
 CHUNK = 5_000
-ENTRIES_PER_STATEMENT = 1_000  # 3 parameters each: under every bound on parameters
 CATEGORIES = (
     ("drugs", "cocaine", "kg"),
     ("tobacco", "cigarettes", "pieces"),
@@ -226,8 +225,8 @@ async def mails(
     in ``owner``'s inbox; with a ``colleague``, every ``colleague_every``-th mail goes to
     the colleague's inbox instead (a small mailbox among many messages).
 
-    The entries go in with multi-row ``INSERT``s, as the router files them: the search
-    index's triggers (migration 0006) index each as it is filed.
+    The entries are filed as the router files them (``MailboxRepository.file_many``),
+    which indexes them for search.
     """
     rng = random.Random(count)  # noqa: S311 (test data)
     start = datetime.now(UTC) - timedelta(days=365)
@@ -258,10 +257,8 @@ async def mails(
                     "payload": dump_message(mail),
                 }
             )
-            entries.append({"message_id": mail.id, "owner": to, "folder": "inbox"})
-        async with db.session() as session, session.begin():
-            await session.execute(insert(Message), rows)
-            for part in range(0, len(entries), ENTRIES_PER_STATEMENT):
-                batch = entries[part : part + ENTRIES_PER_STATEMENT]
-                await session.execute(insert(MailboxEntry).values(batch))
+            entries.append((mail.id, to, "inbox"))
+        async with db.transaction() as tx:
+            await tx.session.execute(insert(Message), rows)
+            await tx.mailbox.file_many(entries)
     return count

@@ -150,16 +150,19 @@ def _mail_searches(node: Node, messages: int) -> dict[str, Callable[[], Awaitabl
 
 async def _time(
     queries: dict[str, Callable[[], Awaitable[Any]]], total: int
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Each query's times (ms), and how many of its runs found something."""
     timings: dict[str, list[float]] = {kind: [] for kind in queries}
+    found = dict.fromkeys(queries, 0)
     for query in queries.values():  # once each, untimed: statement caches warm
         await query()
     for number in range(total):
         kind = list(queries)[number % len(queries)]
         start = time.perf_counter()
-        await queries[kind]()
+        result = await queries[kind]()
         timings[kind].append((time.perf_counter() - start) * 1000)
-    return timings
+        found[kind] += bool(result)
+    return timings, found
 
 
 def _peak_kib() -> int:
@@ -241,11 +244,18 @@ async def search_and_export(
     began = time.perf_counter()
     known = await _fill(node, messages, cases)
     fill_seconds = time.perf_counter() - began
-    timings = await _time(_queries(node, store, known, messages), queries)
+    timings, found = await _time(_queries(node, store, known, messages), queries)
+    if not any(hits for kind, hits in found.items() if kind.startswith(MAIL_SEARCH)):
+        raise RuntimeError("no message search found anything: the mails are not indexed")
     every = [value for values in timings.values() for value in values]
     mail = [v for kind, values in timings.items() if kind.startswith(MAIL_SEARCH) for v in values]
     per_kind = {
-        kind: {"p50_ms": percentile(v, 0.5), "p95_ms": percentile(v, 0.95), "max_ms": max(v)}
+        kind: {
+            "p50_ms": percentile(v, 0.5),
+            "p95_ms": percentile(v, 0.95),
+            "max_ms": max(v),
+            "found_share": found[kind] / len(v),
+        }
         for kind, v in timings.items()
         if v
     }

@@ -1,7 +1,9 @@
 """Full-text search over mailboxes: what the user typed, turned into an index query.
 
-The index itself is the database's own work (migration 0006): one index row per mailbox
-entry, written by triggers as entries are filed, so delivery runs no Python for it. Each
+The index itself is the database's own work (migrations 0006 and 0007): one index row per
+mailbox entry, written as entries are filed — on PostgreSQL by a trigger, on SQLite by one
+statement after each batch filed (:data:`INDEX_FILED`; FTS5 works faster in bulk) — and
+removed or rewritten by triggers as entries and messages change or go. Each
 row holds the message's subject, sender, recipients and body (the first 100,000
 characters of the ``body`` in its payload) and two mailbox words, the owner's and the
 owner's folder's, that keep a search to one mailbox inside the index itself. On SQLite it
@@ -22,8 +24,18 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import TextClause, text
+
 #: the name of the index (and, on SQLite, the prefix of its shadow tables)
 INDEX = "message_search"
+#: on SQLite, the index rows of the entries filed after entry ``:after``: each entry's
+#: values as the view of migration 0007 computes them, with the expressions the removal
+#: triggers use (a row of a contentless FTS5 table is removed by giving its values again)
+INDEX_FILED: TextClause = text(
+    f"INSERT INTO {INDEX} (rowid, subject, sender, recipients, body, mailbox) "  # noqa: S608
+    "SELECT entry_id, subject, sender, recipients, body, mailbox "
+    "FROM message_search_rows WHERE entry_id > :after"
+)
 #: a last word matches as a prefix from this many characters
 PREFIX_FROM = 3
 #: words of a query beyond these are ignored

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(None, description="unlocks the node's private keys")
     clock_skew_seconds: int = Field(600, ge=0, description="allowed timestamp window, ± seconds")
     bundle_size: int = Field(256, ge=1, le=1000, description="messages sealed per envelope")
+    verify_workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="processes checking the signatures of large bundles; "
+        "default: one per CPU but one (at most 4); 0: in the node's own process",
+    )
     max_message_bytes: int = Field(
         16 * 2**20, ge=2**16, le=48 * 2**20, description="largest message, attachments included"
     )

@@ -1,7 +1,7 @@
 """One running node: the single place that wires start-up and shuts down in reverse.
 
-Start-up order: database (migrations applied), keys and trust store, blob store,
-transport, then the dispatcher and the consumer of this node's queue. ``close``
+Start-up order: database (migrations applied), keys, trust store and the signature
+checker (its worker processes start on the first large bundle), blob store, transport, then the dispatcher and the consumer of this node's queue. ``close``
 stops them in the opposite order. Adapters, the CLI and (later) the web and SMTP
 entry points use the node only through this published interface: submit a message,
 read an address's mailbox.
@@ -26,7 +26,7 @@ from hub.receiver import Receiver
 from hub.router import POSTMASTER, Router
 from hub.subscriptions import MessageHandler, Subscription
 from hub.transports import AmqpTransport, LocalTransport, Transport
-from keys import NodeKeyring, TrustStore
+from keys import NodeKeyring, SignatureChecker, TrustStore
 from message_schemas import KeysAnnounce, Message
 from storage import BlobStore, Database
 
@@ -63,6 +63,7 @@ class Node:
                 f"not {self.id!r}: check ICOMM_NODE and ICOMM_DATA_DIR"
             )
         self.trust = TrustStore.open(settings.trust_path)
+        self.signatures = SignatureChecker(settings.verify_workers)
         self.blobs = BlobStore(settings.blob_dir, settings.key_dir / "blob.key")
         await self.transport.connect()
         self.accounts = Accounts(self.db)
@@ -91,6 +92,7 @@ class Node:
             self.keyring,
             self.trust,
             self.router,
+            signatures=self.signatures,
             clock_skew=timedelta(seconds=settings.clock_skew_seconds),
             on_outbox=self.dispatcher.poke,
             on_inbox=self._poke_subscriptions,
@@ -190,6 +192,7 @@ class Node:
                 log.error("%s did not stop within %s s; leaving it", task.get_name(), STOP_SECONDS)
         self._tasks = []
         await self.transport.close()
+        self.signatures.close()
         await self.db.close()
 
     async def __aenter__(self) -> Self:

@@ -24,10 +24,10 @@ from keys import (
     EnvelopeError,
     KeysError,
     NodeKeyring,
+    SignatureChecker,
     SignedItem,
     TrustStore,
     decrypt_envelope,
-    verify_item,
 )
 from message_schemas import (
     Acknowledgement,
@@ -61,6 +61,7 @@ class Receiver:
         trust: TrustStore,
         router: Router,
         *,
+        signatures: SignatureChecker,
         clock_skew: timedelta,
         on_outbox: Callable[[], None],
         on_inbox: Callable[[], None],
@@ -70,6 +71,7 @@ class Receiver:
         self.keyring = keyring
         self.trust = trust
         self.router = router
+        self.signatures = signatures
         self.clock_skew = clock_skew
         self.on_outbox = on_outbox
         self.on_inbox = on_inbox
@@ -78,8 +80,9 @@ class Receiver:
         """Store an envelope's messages; raising means *not stored* (the transport retries).
 
         Raises NotYet for a message signed with a trusted partner's key not known yet.
-        The signatures are checked before the transaction; the database work is done for
-        the whole envelope at once.
+        The signatures are checked before the transaction (a large bundle's in worker
+        processes, while other envelopes go on); the database work is done for the whole
+        envelope at once.
         """
         self.keyring.refresh()
         raw = delivery.body
@@ -90,7 +93,8 @@ class Receiver:
             return
         envelope_id = header.eid
         delivery_time = delivery.queued_at or datetime.now(UTC)
-        checked = [self._verified(header, jws, delivery_time) for jws in items]
+        signed = await self.signatures.verify(items, self.trust)
+        checked = [self._checked(header, item, delivery_time) for item in signed]
         async with self.db.transaction() as tx:
             message_ids = [entry.id for entry in header.msgs]
             if not await tx.envelopes.add(envelope_id, "in", header.sender, message_ids, raw):
@@ -127,21 +131,19 @@ class Receiver:
             await tx.quarantine.add(exc.reason, exc.detail, raw, envelope_id=envelope_id)
         log.warning("quarantined envelope %s: %s", envelope_id, exc)
 
-    def _verified(
-        self, header: EnvelopeHeader, jws: str, delivery_time: datetime
+    def _checked(
+        self, header: EnvelopeHeader, item: SignedItem | EnvelopeError, delivery_time: datetime
     ) -> Message | Rejected | NotYet:
         """One signed message checked (signature, schema, signer, clock, address), or why
         not; CPU only, no database."""
-        try:
-            item = verify_item(jws, self.trust)
-        except EnvelopeError as exc:
-            if exc.reason == "unknown_key" and header.sender in self.trust.nodes():
+        if isinstance(item, EnvelopeError):
+            if item.reason == "unknown_key" and header.sender in self.trust.nodes():
                 return NotYet(
                     f"node {header.sender!r} signed with a key this node does not know yet "
-                    f"({exc.detail}); waiting for its keys.announce, or import its new keys "
+                    f"({item.detail}); waiting for its keys.announce, or import its new keys "
                     "with `icomm keys import` and retry the dead letter"
                 )
-            return _rejected(exc)
+            return _rejected(item)
         try:
             message = parse_message(item.payload)
             self._check(message, item, delivery_time)

@@ -17,6 +17,7 @@ from keys.envelope import (
 from keys.errors import EnvelopeError, KeysError, KeyStoreError, Reason, TrustError
 from keys.jwk import thumbprint
 from keys.keyring import NodeKeyring
+from keys.signatures import SignatureChecker
 from keys.truststore import TrustStore
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "NodeKeyring",
     "OpenedEnvelope",
     "Reason",
+    "SignatureChecker",
     "SignedItem",
     "TrustError",
     "TrustStore",

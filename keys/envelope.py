@@ -16,7 +16,10 @@ signed on its own so each keeps its own proof of origin.
 
 Opening is split in two so that one bad item does not lose a whole bundle:
 ``decrypt_envelope`` (the envelope is for us and intact) then ``verify_item`` per JWS;
-``open_envelope`` composes them and fails on the first bad item.
+``open_envelope`` composes them and fails on the first bad item. ``verify_item`` is
+itself two steps, ``prepare_item`` (form, header, key) and ``signatures_valid`` (the
+Ed25519 check, the costly part, on plain bytes), so that a bundle's signatures can be
+checked together in worker processes (``keys/signatures.py``).
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwe import GeneralJSONEncryption, JWERegistry, decrypt_json, encrypt_json
-from joserfc.jws import JWSRegistry, extract_compact, serialize_compact, validate_compact
+from joserfc.jws import JWSRegistry, extract_compact, serialize_compact
+from joserfc.util import urlsafe_b64decode
 
 from keys.errors import EnvelopeError, Reason
 from keys.keyring import NodeKeyring
@@ -230,6 +236,43 @@ def decrypt_envelope(raw: bytes, keyring: NodeKeyring) -> tuple[dict[str, Any], 
 
 def verify_item(jws: str, trust: TrustStore) -> SignedItem:
     """Verify one compact JWS against the trust store."""
+    item = prepare_item(jws, trust)
+    return item.verified(signatures_valid([item.check])[0])
+
+
+@dataclass(frozen=True)
+class UnverifiedItem:
+    """A compact JWS whose header and signing key passed every check; its signature is
+    the one check left (:func:`signatures_valid` of :attr:`check`, anywhere, even in
+    another process: the check is plain bytes)."""
+
+    jws: str
+    payload: bytes
+    kid: str
+    signer_node: str
+    signed_at: datetime | None
+    #: the signer's Ed25519 public key (raw), the signature, and the signing input
+    check: tuple[bytes, bytes, bytes]
+
+    def verified(self, valid: bool) -> SignedItem:
+        """The item, given the outcome of its signature check; EnvelopeError if it failed."""
+        if not valid:
+            raise EnvelopeError(
+                Reason.BAD_SIGNATURE,
+                f"signature by key {self.kid} of node {self.signer_node!r} does not verify",
+            )
+        return SignedItem(
+            payload=self.payload,
+            kid=self.kid,
+            signer_node=self.signer_node,
+            jws=self.jws,
+            signed_at=self.signed_at,
+        )
+
+
+def prepare_item(jws: str, trust: TrustStore) -> UnverifiedItem:
+    """Everything about a compact JWS but the signature itself: its form, its header
+    (algorithm, ``crit``), and a signing key the trust store holds and has not revoked."""
     try:
         signature = extract_compact(jws.encode("ascii"), registry=_VERIFYING_REGISTRY)
     except (JoseError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
@@ -245,22 +288,47 @@ def verify_item(jws: str, trust: TrustStore) -> SignedItem:
         raise EnvelopeError(Reason.UNKNOWN_KEY, "the JWS names no signing key (no kid)")
     node, key = trust.signing_key(kid)
     try:
-        valid = validate_compact(signature, key, registry=_VERIFYING_REGISTRY)
-    except JoseError as exc:
+        _VERIFYING_REGISTRY.check_header(headers)
+        _VERIFYING_REGISTRY.get_alg(alg).check_key(key)
+        public = key.get_op_key("verify")
+        raw_signature = urlsafe_b64decode(signature.segments["signature"])
+    except (JoseError, ValueError) as exc:  # binascii.Error is a ValueError
         raise EnvelopeError(Reason.BAD_SIGNATURE, f"cannot verify with key {kid}: {exc}") from exc
-    if not valid:
-        raise EnvelopeError(
-            Reason.BAD_SIGNATURE, f"signature by key {kid} of node {node!r} does not verify"
-        )
+    if not isinstance(public, Ed25519PublicKey):
+        raise EnvelopeError(Reason.BAD_SIGNATURE, f"signing key {kid} is not an Ed25519 key")
     iat = headers.get("iat")
     signed_at = (
         datetime.fromtimestamp(iat, UTC)
         if isinstance(iat, int) and not isinstance(iat, bool)
         else None
     )
-    return SignedItem(
-        payload=signature.payload, kid=kid, signer_node=node, jws=jws, signed_at=signed_at
+    signing_input = signature.segments["header"] + b"." + signature.segments["payload"]
+    return UnverifiedItem(
+        jws=jws,
+        payload=signature.payload,
+        kid=kid,
+        signer_node=node,
+        signed_at=signed_at,
+        check=(public.public_bytes_raw(), raw_signature, signing_input),
     )
+
+
+def signatures_valid(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Whether each Ed25519 signature verifies: ``(public key, signature, signing
+    input)`` each, all plain bytes (this runs in worker processes too)."""
+    keys: dict[bytes, Ed25519PublicKey] = {}
+    outcomes = []
+    for public, raw_signature, signing_input in checks:
+        key = keys.get(public)
+        if key is None:
+            key = keys[public] = Ed25519PublicKey.from_public_bytes(public)
+        try:
+            key.verify(raw_signature, signing_input)
+        except InvalidSignature:
+            outcomes.append(False)
+        else:
+            outcomes.append(True)
+    return outcomes
 
 
 def _compact_json(value: Any) -> bytes:

@@ -90,6 +90,8 @@ class MessageBase(BaseModel):
     @field_validator("to")
     @classmethod
     def _no_duplicate_recipients(cls, value: list[str]) -> list[str]:
+        if len(set(value)) == len(value):
+            return value
         repeated = sorted(a for a, n in Counter(value).items() if n > 1)
         if repeated:
             raise PydanticCustomError(

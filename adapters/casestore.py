@@ -26,7 +26,7 @@ from uuid import uuid4
 from pydantic import BaseModel
 
 from adapters.errors import N_, CaseError, NotAllowed, QualityError, Word, WrongState
-from adapters.names import identifier_key, matches, name_tokens
+from adapters.names import fold, identifier_key, key_prefixes, matches, name_tokens
 from adapters.quality import check_company, check_seizure, check_suspect
 from hub.accounts import Account, Role
 from hub.errors import HubError
@@ -46,7 +46,7 @@ DRAFT, SUBMITTED, VALIDATED, RETURNED = (
 EDITABLE = (DRAFT, RETURNED)
 ENTERING = (Role.OFFICER, Role.ADMIN)
 SEARCH_LIMIT = 50
-SEARCH_BREADTH = 4  # the index is asked for more, the exact name match keeps the right ones
+SEARCH_BREADTH = 4  # the index is asked for more, the match by one name keeps the right ones
 PartyKind = Literal["suspect", "company"]
 
 # what the store refuses, by the step asked for (the English the command line shows)
@@ -368,21 +368,28 @@ class CaseStore:
         document or registration number.
 
         A word typed up to the middle of a digraph ("berid" for Beridze, whose key reads
-        "berize") is found too: the index is asked for one letter less, and ``matches``
-        keeps the names the query really begins.
+        "berize") is found too: the index is asked for each key beginning the word may
+        stand for (``key_prefixes``: "berid" or "beriz"). The index holds the words of
+        all of a party's names together, so ``matches`` keeps the parties one of whose
+        names the query begins. The index is read ``limit`` parties at a time, up to
+        ``limit * SEARCH_BREADTH``, until ``limit`` of them are kept.
         """
-        tokens = name_tokens(name or "")
+        words = fold(name or "").split()
         key = identifier_key(identifier) if identifier else None
-        if not tokens and not key:
+        if not words and not key:
             raise CaseError(N_("search by a name or a number"))
-        broad = [token[:-1] if len(token) > 2 else token for token in tokens]
+        prefixes = [key_prefixes(word) for word in words]
+        views: list[PartyView] = []
+        after = None
         async with self.unit() as tx:
-            rows = await tx.parties.search(
-                kind, name_tokens=broad, identifier=key, limit=limit * SEARCH_BREADTH
-            )
-            views = [PartyView.of(row) for row in rows]
-        if name:
-            views = [view for view in views if any(matches(name, n) for n in _names(view.record))]
+            for _ in range(SEARCH_BREADTH):
+                rows = await tx.parties.search(
+                    kind, name_prefixes=prefixes, identifier=key, after=after, limit=limit
+                )
+                views += [view for view in map(PartyView.of, rows) if _named(view, name)]
+                if len(views) >= limit or len(rows) < limit:
+                    break
+                after = rows[-1].id
         return views[:limit]
 
     async def cases_of(self, kind: PartyKind, ref: str) -> list[tuple[CaseView, str | None]]:
@@ -399,6 +406,11 @@ class CaseStore:
 
 def _names(record: Suspect | Company) -> list[str]:
     return record.names if isinstance(record, Suspect) else [record.name or ""]
+
+
+def _named(view: PartyView, name: str | None) -> bool:
+    """Whether no name was asked for, or one of the party's names begins with it."""
+    return not name or any(matches(name, n) for n in _names(view.record))
 
 
 def new_ref() -> RecordRef:

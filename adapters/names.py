@@ -49,7 +49,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-__all__ = ["fold", "identifier_key", "matches", "name_key", "name_tokens"]
+__all__ = ["fold", "identifier_key", "key_prefixes", "matches", "name_key", "name_tokens"]
 
 _APOSTROPHES = frozenset("'`´‘’ʹʺʻʼʽ′″")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -116,24 +116,27 @@ def name_tokens(text: str) -> list[str]:
     return name_key(text).split()
 
 
-def _word_matches(word: str, token: str) -> bool:
-    """Whether the folded query word `word` starts the key word `token`.
+@lru_cache(maxsize=4096)
+def key_prefixes(word: str) -> frozenset[str]:
+    """The beginnings of key words that the folded query word `word` starts.
 
-    This also holds when the query stops inside a digraph that the full name completes:
-    'berid' starts 'berize' (Beridze), and 'mik' starts 'migail' (Mikhail).
+    Its own key, and, when the query stops inside a digraph that the full name completes,
+    the key of what comes before with each first letter the digraph can give: 'berid'
+    starts 'berize' (Beridze) through 'beriz', and 'mik' starts 'migail' (Mikhail)
+    through 'mig'. A key word matches when it starts with one of them.
     """
-    if token.startswith(name_key(word)):
-        return True
+    prefixes = {name_key(word)}
     for cut in (1, 2, 3):
         head, tail = word[:-cut], word[-cut:]
         if head and tail in _PARTIAL:
             head_key = name_key(head)
-            if (
-                token.startswith(head_key)
-                and token[len(head_key) : len(head_key) + 1] in _PARTIAL[tail]
-            ):
-                return True
-    return False
+            prefixes |= {head_key + letter for letter in _PARTIAL[tail]}
+    return frozenset(prefixes)
+
+
+def _word_matches(word: str, token: str) -> bool:
+    """Whether the folded query word `word` starts the key word `token` (key_prefixes)."""
+    return any(token.startswith(prefix) for prefix in key_prefixes(word))
 
 
 def matches(query: str, name: str) -> bool:

@@ -202,8 +202,14 @@ async def suspects(db: Database, node: str, count: int, *, seed: int = 7) -> lis
                     "record": record_document(suspect),
                 }
             )
-            keys += [{"party_id": row_id, "kind": "name", "key": token} for token in tokens]
-            keys += [{"party_id": row_id, "kind": "id", "key": key} for key in ids]
+            keys += [
+                {"party_id": row_id, "party_kind": "suspect", "kind": "name", "key": token}
+                for token in tokens
+            ]
+            keys += [
+                {"party_id": row_id, "party_kind": "suspect", "kind": "id", "key": key}
+                for key in ids
+            ]
             if rng.random() < 0.01 and len(sample) < 1000:
                 sample.append(suspect)
         async with db.session() as session, session.begin():

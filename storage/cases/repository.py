@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import CompoundSelect, Select, delete, false, func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cases.tables import (
@@ -239,7 +239,9 @@ class PartyRepository:
 
     async def _index(self, row: PartyRow, names: Sequence[str], ids: Sequence[str]) -> None:
         keys = {("name", key) for key in names if key} | {("id", key) for key in ids if key}
-        self.session.add_all(PartyKeyRow(party_id=row.id, kind=k, key=v) for k, v in keys)
+        self.session.add_all(
+            PartyKeyRow(party_id=row.id, party_kind=row.kind, kind=k, key=v) for k, v in keys
+        )
         await self.session.flush()
 
     async def find(self, kind: str, ref: str, origin_node: str | None = None) -> PartyRow | None:
@@ -270,24 +272,58 @@ class PartyRepository:
         self,
         kind: str,
         *,
-        name_tokens: Sequence[str] = (),
+        name_prefixes: Sequence[Iterable[str]] = (),
         identifier: str | None = None,
+        after: int | None = None,
         limit: int = 50,
     ) -> Sequence[PartyRow]:
-        """Parties every token of which starts some word of a name, and/or with that identifier."""
-        query = select(PartyRow).where(PartyRow.kind == kind)
-        for token in name_tokens:
-            query = query.where(PartyRow.id.in_(self._keyed("name", token, prefix=True)))
+        """Parties with, for each entry of ``name_prefixes``, a name word that starts with
+        one of its prefixes; and/or with that identifier. The first ``limit`` by id (after
+        the id ``after``).
+
+        The party ids come from ranges of the keys' index (which knows the party's kind),
+        in order; then only the first ``limit`` parties are read, by id. A condition on
+        ``PartyRow.kind`` here would let SQLite (without statistics) read every party of
+        the kind instead, and look each up in the keys.
+        """
+        query = select(PartyRow)
+        if not name_prefixes and identifier is None:
+            query = query.where(PartyRow.kind == kind)
+        if after is not None:
+            query = query.where(PartyRow.id > after)
+        for prefixes in name_prefixes:
+            query = query.where(PartyRow.id.in_(self._named(kind, prefixes)))
         if identifier is not None:
-            query = query.where(PartyRow.id.in_(self._keyed("id", identifier, prefix=False)))
+            query = query.where(
+                PartyRow.id.in_(self._keys(kind, "id").where(PartyKeyRow.key == identifier))
+            )
         return (await self.session.scalars(query.order_by(PartyRow.id).limit(limit))).all()
 
     @staticmethod
-    def _keyed(kind: str, key: str, *, prefix: bool) -> Select[tuple[int]]:
-        query = select(PartyKeyRow.party_id).where(PartyKeyRow.kind == kind)
-        if prefix:
-            return query.where(PartyKeyRow.key.startswith(key, autoescape=True))
-        return query.where(PartyKeyRow.key == key)
+    def _keys(party_kind: str, kind: str) -> Select[tuple[int]]:
+        return select(PartyKeyRow.party_id).where(
+            PartyKeyRow.party_kind == party_kind, PartyKeyRow.kind == kind
+        )
+
+    @classmethod
+    def _named(
+        cls, party_kind: str, prefixes: Iterable[str]
+    ) -> Select[tuple[int]] | CompoundSelect[tuple[int]]:
+        """Parties with a name key that starts with one of ``prefixes``: one range of the
+        index each, ``prefix <= key < successor`` (keys compare byte by byte:
+        ``tables.KEY``), in a ``UNION ALL`` (SQLite reads ranges joined by OR as one
+        scan of every name key)."""
+        query = cls._keys(party_kind, "name")
+        widest = _widest(prefixes)
+        if "" in widest:  # then the only one: every name starts with it
+            return query
+        ranges = [
+            query.where(PartyKeyRow.key >= prefix, PartyKeyRow.key < _successor(prefix))
+            for prefix in widest
+        ]
+        if len(ranges) > 1:
+            return union_all(*ranges)
+        return ranges[0] if ranges else query.where(false())
 
     async def stream(self, kind: str, foreign: bool | None = None) -> AsyncIterator[PartyRow]:
         query = select(PartyRow).where(PartyRow.kind == kind).order_by(PartyRow.id)
@@ -296,6 +332,20 @@ class PartyRepository:
         result = await self.session.stream_scalars(query.execution_options(yield_per=STREAM_BATCH))
         async for row in result:
             yield row
+
+
+def _widest(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes that no other one of them starts, sorted: 'ber', 'tam' of 'beri', 'ber', 'tam'."""
+    kept: list[str] = []
+    for prefix in sorted(set(prefixes)):
+        if not (kept and prefix.startswith(kept[-1])):
+            kept.append(prefix)
+    return kept
+
+
+def _successor(prefix: str) -> str:
+    """The least string after every string that starts with ``prefix`` (not empty)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 @dataclass(frozen=True)

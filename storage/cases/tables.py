@@ -85,18 +85,29 @@ class PartyRow(_Owned, Base):
     display_name: Mapped[str] = mapped_column(NulFreeString(300), default="")
 
 
+#: a search key compares byte by byte (PostgreSQL's "C", SQLite's default BINARY), so that
+#: "keys that start with k" is the index range k <= key < k with its last letter moved up one,
+#: whatever the database's locale
+KEY = String(300).with_variant(String(300, collation="C"), "postgresql")
+
+
 class PartyKeyRow(Base):
-    """Search keys of a party: name words (``name``) and identifiers (``id``), folded."""
+    """Search keys of a party: name words (``name``) and identifiers (``id``), folded.
+
+    The party's kind is kept here too, so that a search is one range of the index
+    ``ix_case_party_search``, which holds everything it needs (the party ids) in order.
+    """
 
     __tablename__ = "case_party_keys"
-    __table_args__ = (Index("ix_case_party_key", "kind", "key"),)
+    __table_args__ = (Index("ix_case_party_search", "party_kind", "kind", "key", "party_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     party_id: Mapped[int] = mapped_column(
         ForeignKey("case_parties.id", ondelete="CASCADE"), index=True
     )
+    party_kind: Mapped[str] = mapped_column(String(8))  # the party's: suspect | company
     kind: Mapped[str] = mapped_column(String(8))  # name | id
-    key: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(KEY)
 
 
 class LinkRow(Base):

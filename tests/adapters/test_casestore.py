@@ -154,6 +154,56 @@ async def test_suspects_are_found_by_latin_spelling_of_georgian_and_cyrillic_nam
     assert await found(name="tamar") == set()
 
 
+async def test_a_name_is_found_whatever_the_case_accents_and_script_typed(
+    store: CaseStore,
+) -> None:
+    muller = await store.add_party("nino", Suspect(surname="Müller", given_names="Jürgen"))
+    beridze = await store.add_party("nino", Suspect(surname="ბერიძე", given_names="ნინო"))
+    shevardnadze = await store.add_party("nino", Suspect(surname="Шеварднадзе"))
+
+    async def found(name: str) -> list[str]:
+        return [party.ref for party in await store.search("suspect", name=name)]
+
+    for typed in ("MÜLLER", "muller", "Mül", "jurgen MUL", "JÜRG"):
+        assert await found(typed) == [muller.ref], typed
+    for typed in ("ᲑᲔᲠᲘᲫᲔ", "ბერ", "Берид", "BERIDZE", "nino beridze", "Beridse"):
+        assert await found(typed) == [beridze.ref], typed
+    for typed in ("SHEVARDNADZE", "Schewardnadse", "Ševardnadze", "шевард"):
+        assert await found(typed) == [shevardnadze.ref], typed
+    assert await found("mue") == []
+
+
+async def test_a_name_is_found_behind_many_that_only_share_its_first_letters(
+    store: CaseStore,
+) -> None:
+    for number in range(5):
+        await store.add_party("nino", Suspect(surname="Berishvili", given_names=f"Gela{number}"))
+    beridze = await store.add_party("nino", Suspect(surname="Beridze"))
+    assert [p.ref for p in await store.search("suspect", name="berid", limit=1)] == [beridze.ref]
+    assert len(await store.search("suspect", name="beri", limit=3)) == 3
+
+
+async def test_the_words_typed_must_begin_one_name_not_several(store: CaseStore) -> None:
+    """The index knows every word of a suspect's names together; one name must fit."""
+    for _ in range(2):
+        await store.add_party(
+            "nino", Suspect(surname="Saakashvili", given_names="Mikheil", aliases=["Misha"])
+        )
+    misha = await store.add_party("nino", Suspect(surname="Saakashvili", given_names="Misha"))
+    found = await store.search("suspect", name="misha saakashvili", limit=1)
+    assert [party.ref for party in found] == [misha.ref]
+    assert len(await store.search("suspect", name="saakashvili")) == 3
+
+
+async def test_suspects_and_companies_of_the_same_name_are_searched_apart(
+    store: CaseStore,
+) -> None:
+    suspect = await store.add_party("nino", Suspect(surname="Kartveli"))
+    company = await store.add_party("nino", Company(name="Kartveli Trans", country="GE"))
+    assert [p.ref for p in await store.search("suspect", name="kartv")] == [suspect.ref]
+    assert [p.ref for p in await store.search("company", name="kartv")] == [company.ref]
+
+
 async def test_companies_are_found_by_name_and_registration_number(store: CaseStore) -> None:
     company = await store.add_party(
         "giorgi",

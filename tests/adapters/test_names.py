@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.names import fold, identifier_key, matches, name_key, name_tokens
+from adapters.names import fold, identifier_key, key_prefixes, matches, name_key, name_tokens
 
 
 @pytest.mark.parametrize(
@@ -166,6 +166,32 @@ def test_matches(query: str, name: str) -> None:
 )
 def test_does_not_match(query: str, name: str) -> None:
     assert not matches(query, name)
+
+
+@pytest.mark.parametrize(
+    ("word", "prefixes"),
+    [
+        ("tamar", {"tamar"}),
+        ("berid", {"berid", "beriz", "berii"}),  # Beridze (dz), or a d before j/dzh
+        ("mik", {"mik", "mig"}),  # Mikhail (kh)
+        ("shevardnad", {"sevardnad", "sevardnaz", "sevardnai"}),
+    ],
+)
+def test_a_word_typed_stands_for_these_key_beginnings(word: str, prefixes: set[str]) -> None:
+    """What the index is asked for: a key word matches when it starts with one of them."""
+    assert key_prefixes(word) == prefixes
+
+
+@given(st.text(alphabet="abdeghiklnrstvzcjy "), st.text(alphabet="abdeghiklnrstvzcjy "))
+def test_a_query_matches_exactly_where_the_index_finds_its_key_beginnings(
+    query: str, name: str
+) -> None:
+    """The search asks the index for key_prefixes, then keeps what matches() says."""
+    words, tokens = fold(query).split(), name_tokens(name)
+    by_prefixes = bool(words) and all(
+        any(token.startswith(p) for token in tokens for p in key_prefixes(word)) for word in words
+    )
+    assert matches(query, name) == by_prefixes
 
 
 @pytest.mark.parametrize(

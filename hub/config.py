@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="processes checking the signatures of large bundles; "
-        "default: one per CPU but one (at most 4); 0: in the node's own process",
+        "default: one per CPU but two (at most 4); 0: in the node's own process",
     )
     max_message_bytes: int = Field(
         16 * 2**20, ge=2**16, le=48 * 2**20, description="largest message, attachments included"

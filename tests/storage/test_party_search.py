@@ -13,13 +13,11 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
+from revisions import migrate
 from sqlalchemy import inspect, text
 
 from storage import Database
 from storage.cases import CaseTables, PartyRow
-from storage.database import MIGRATIONS
 
 KEYS = ["beri", "berize", "berisvili", "beriz", "ka", "kaz", "kaza", "kazbegi", "kb", "a9", "a90"]
 KEYS += ["b", "ber", "bez", "nino", "2000", "20", "z", "zz"]
@@ -111,23 +109,6 @@ async def test_a_changed_name_is_found_by_its_new_keys_only(db: Database) -> Non
         await tx.parties.update(await tx.parties.get("suspect", row.ref), ["kipiani"], [])
     assert await found(db, "suspect", {"ber"}) == []
     assert await found(db, "suspect", {"kip"}) == [row.id]
-
-
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
-
-
-async def migrate(db: Database, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-
-    def run(connection: object) -> None:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-    async with db.engine.begin() as conn:
-        await conn.run_sync(run)
 
 
 async def indexes(db: Database) -> set[str]:

@@ -13,15 +13,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from revisions import migrate
 from sqlalchemy import delete, insert, inspect, text, update
 
 from message_schemas import Mail, dump_message
 from storage import Database, FolderItem, NewMessage
-from storage.database import MIGRATIONS
 from storage.models import MailboxEntry, Message
 from storage.search import INDEX, mailbox_word
 
@@ -320,23 +318,6 @@ def test_no_text_typed_makes_the_search_fail(database_url: str) -> None:
     finally:
         loop.run_until_complete(db.close())
         loop.close()
-
-
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
-
-
-async def migrate(db: Database, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-
-    def run(connection: object) -> None:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-    async with db.engine.begin() as conn:
-        await conn.run_sync(run)
 
 
 async def tables(db: Database) -> set[str]:

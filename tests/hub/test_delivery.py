@@ -9,6 +9,7 @@ from nodes import Network, add_user, eventually
 from sqlalchemy import event
 
 from hub.errors import AddressError, HubError, PermissionDenied
+from keys.signatures import POOLED_FROM
 from message_schemas import Attachment, Mail
 
 PHOTO = bytes(range(256)) * 300  # 76.8 kB, larger than a JOSE library's default cap
@@ -216,3 +217,31 @@ async def test_concurrent_submits_share_transactions_and_each_gets_its_own_answe
         return len(await am.mailbox.folder("armen", limit=100)) == 60
 
     await eventually(arrived)
+
+
+async def test_large_bundles_are_verified_by_worker_processes_and_delivered(
+    network: Network,
+) -> None:
+    ge = await network.add("ge")
+    am = await network.add("am", verify_workers=1)
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    first = await ge.submit_many([mail("nino@ge", "armen@am") for _ in range(POOLED_FROM)])
+
+    async def filed(count: int) -> bool:
+        return len(await am.mailbox.folder("armen", limit=1000)) == count
+
+    await eventually(lambda: filed(len(first)))  # checked here while the workers start
+    assert am.signatures._pool is not None
+
+    async def started() -> bool:
+        return all(future.done() for future in am.signatures._warming)
+
+    await eventually(started)
+    second = await ge.submit_many(
+        [mail("nino@ge", "armen@am", subject=f"second {n}") for n in range(POOLED_FROM)]
+    )
+    await eventually(lambda: filed(len(first) + len(second)))
+    assert am.signatures._ready() is am.signatures._pool  # so the second bundle went to them
+    await network.close()
+    assert am.signatures._pool is None  # stopped with the node

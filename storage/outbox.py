@@ -28,6 +28,16 @@ class Queued(NamedTuple):
     payload: bytes
 
 
+class Pending(NamedTuple):
+    """A queued message waiting to be sealed (the columns the dispatcher reads)."""
+
+    id: int
+    message_id: str
+    type: str
+    node: str
+    payload: bytes | None
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -51,15 +61,17 @@ class OutboxRepository:
                 ],
             )
 
-    async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> Sequence[OutboxItem]:
+    async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> list[Pending]:
+        """The oldest rows waiting to be sealed, locked against other dispatchers (as
+        plain rows: building ORM objects cost more than reading them)."""
         query = (
-            select(OutboxItem)
+            select(*(OutboxItem.__table__.c[name] for name in Pending._fields))
             .where(OutboxItem.state == "pending", OutboxItem.node.not_in(list(skip_nodes)))
             .order_by(OutboxItem.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return (await self.session.scalars(query)).all()
+        return [Pending(*row) for row in await self.session.execute(query)]
 
     async def mark_sealed(self, item_ids: Sequence[int], envelope_id: str) -> None:
         await self.session.execute(

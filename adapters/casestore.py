@@ -166,6 +166,11 @@ class CaseStore:
         """A transaction over the case stores' tables."""
         return self.db.unit(CaseTables)
 
+    def reading(self) -> AbstractAsyncContextManager[CaseTables]:
+        """A transaction that only reads: on SQLite it does not queue behind the writers
+        (a search or a case page is not held up by a feed being filed)."""
+        return self.db.unit(CaseTables, reads_only=True)
+
     async def actor(self, username: str, roles: Sequence[Role] = tuple(Role)) -> Account:
         """The active user ``username``, if their role is one of ``roles``."""
         try:
@@ -253,17 +258,17 @@ class CaseStore:
             return CaseView.of(row)
 
     async def get(self, ref: str) -> CaseView:
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             return CaseView.of(await self.case_row(tx, ref))
 
     async def history(self, ref: str) -> list[TransitionRow]:
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             return list(await tx.seizures.history(await self.case_row(tx, ref)))
 
     async def list(
         self, where: SeizureFilter | None = None, *, limit: int = 100, offset: int = 0
     ) -> list[CaseView]:
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             rows = await tx.seizures.list(where or SeizureFilter(), limit=limit, offset=offset)
             return [CaseView.of(row) for row in rows]
 
@@ -353,7 +358,7 @@ class CaseStore:
             return PartyView.of(row)
 
     async def party(self, kind: PartyKind, ref: str) -> PartyView:
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             return PartyView.of(await self._party_row(tx, kind, ref))
 
     async def search(
@@ -381,7 +386,7 @@ class CaseStore:
         prefixes = [key_prefixes(word) for word in words]
         views: list[PartyView] = []
         after = None
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             for _ in range(SEARCH_BREADTH):
                 rows = await tx.parties.search(
                     kind, name_prefixes=prefixes, identifier=key, after=after, limit=limit
@@ -393,7 +398,7 @@ class CaseStore:
         return views[:limit]
 
     async def cases_of(self, kind: PartyKind, ref: str) -> list[tuple[CaseView, str | None]]:
-        async with self.unit() as tx:
+        async with self.reading() as tx:
             party = await self._party_row(tx, kind, ref)
             return [(CaseView.of(row), role) for row, role in await tx.seizures.cases_of(party)]
 

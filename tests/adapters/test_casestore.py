@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -152,6 +153,27 @@ async def test_suspects_are_found_by_latin_spelling_of_georgian_and_cyrillic_nam
     assert len(await found(name="muller")) == 1
     assert await found(identifier="13ab45678") == {georgian.ref}
     assert await found(name="tamar") == set()
+
+
+async def test_searching_and_reading_do_not_wait_for_a_writer(store: CaseStore) -> None:
+    suspect = await store.add_party("nino", Suspect(surname="Beridze", given_names="Nino"))
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def writing() -> None:  # a long transaction: a feed being filed, an import
+        async with store.db.transaction():
+            entered.set()
+            await release.wait()
+
+    writer = asyncio.create_task(writing())
+    await entered.wait()
+    try:
+        found = await asyncio.wait_for(store.search("suspect", name="beri"), 5)
+        assert [party.ref for party in found] == [suspect.ref]
+        assert (await asyncio.wait_for(store.party("suspect", suspect.ref), 5)).ref == suspect.ref
+        assert await asyncio.wait_for(store.cases_of("suspect", suspect.ref), 5) == []
+    finally:
+        release.set()
+        await writer
 
 
 async def test_a_name_is_found_whatever_the_case_accents_and_script_typed(

@@ -12,20 +12,26 @@ ones, and only for the call.
 
 The pool starts on the first large batch (a node that only receives a little never
 starts one); until its workers answer (starting a Python process takes a moment) the
-checks go on in the node's process. It stops with the node.
+checks go on in the node's process. A pool whose worker died is replaced (that batch is
+checked here); one that cannot start at all is given up, with an error in the log. It
+stops with the node.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from keys.envelope import SignedItem, UnverifiedItem, prepare_item, signatures_valid
 from keys.errors import EnvelopeError
 from keys.truststore import TrustStore
+
+log = logging.getLogger(__name__)
 
 #: batches smaller than this are checked in the node's own process
 POOLED_FROM = 32
@@ -79,9 +85,14 @@ class SignatureChecker:
         loop = asyncio.get_running_loop()
         share = -(-len(checks) // self.workers)  # one part per worker
         parts = [checks[start : start + share] for start in range(0, len(checks), share)]
-        results = await asyncio.gather(
-            *(loop.run_in_executor(pool, signatures_valid, part) for part in parts)
-        )
+        try:
+            results = await asyncio.gather(
+                *(loop.run_in_executor(pool, signatures_valid, part) for part in parts)
+            )
+        except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+            log.warning("signature workers stopped (%s): checking here, starting new ones", exc)
+            self._discard()
+            return signatures_valid(checks)
         return [valid for result in results for valid in result]
 
     def _ready(self) -> ProcessPoolExecutor | None:
@@ -95,10 +106,20 @@ class SignatureChecker:
             self._warming = [pool.submit(signatures_valid, []) for _ in range(self.workers)]
         if not all(started.done() for started in self._warming):
             return None
-        for started in self._warming:
-            started.result()  # a pool that cannot start says so here
+        failed = [exc for started in self._warming if (exc := started.exception())]
+        if failed:  # no process could start here: stop trying
+            log.error("signature workers cannot start (%s): checking in this process", failed[0])
+            self._discard()
+            self.workers = 0
+            return None
         self._warming = []
         return self._pool
+
+    def _discard(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self._warming = []
 
     def close(self) -> None:
         """Stop the worker processes (checks still running finish first)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import signal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -112,3 +114,29 @@ async def test_a_revoked_key_fails_every_item_it_signed(ge_am: tuple[Node, Node]
     finally:
         checker.close()
     assert verdicts(results) == ["revoked_key"] * POOLED_FROM
+
+
+async def test_a_worker_that_dies_is_replaced_and_its_batch_checked_here(
+    ge_am: tuple[Node, Node],
+) -> None:
+    ge, am = ge_am
+    items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
+    checker = SignatureChecker(workers=1)
+    try:
+        await checker.verify(items, am.trust)
+        await started(checker)
+        first = checker._pool
+        assert first is not None
+        for process in list(first._processes.values()):  # type: ignore[union-attr]
+            os.kill(process.pid, signal.SIGKILL)
+            process.join(10)
+        results = await checker.verify(items, am.trust)
+        assert all(isinstance(r, SignedItem) for r in results)
+        assert checker._pool is None  # the broken pool is gone
+
+        await checker.verify(items, am.trust)  # the next large bundle starts new workers
+        await started(checker)
+        assert checker._pool is not None and checker._pool is not first
+        assert all(isinstance(r, SignedItem) for r in await checker.verify(items, am.trust))
+    finally:
+        checker.close()

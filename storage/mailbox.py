@@ -70,22 +70,21 @@ class MailboxRepository:
     ) -> set[str]:
         """Store each message once; the ids stored now (an id stored before is left alone).
 
-        A few statements for the whole batch, whatever its size: one lookup of the ids
-        already stored per thousand, then the new rows and their attachments' rows, each
-        one ``INSERT`` executed for many rows.
+        Two statements for the whole batch, whatever its size: the new rows (``INSERT …
+        ON CONFLICT DO NOTHING RETURNING id``, executed for many rows and compiled once),
+        then their attachments' rows.
         """
         fresh: dict[str, tuple[NewMessage, Sequence[AttachmentMeta]]] = {}
         for message, attachments in messages:
             fresh.setdefault(message.id, (message, attachments))
-        for ids in in_chunks(list(fresh)):
-            for known in await self.session.scalars(select(Message.id).where(Message.id.in_(ids))):
-                del fresh[known]
         if not fresh:
             return set()
         now = datetime.now(UTC)
-        await self.session.execute(
-            insert(Message.__table__),
-            [{**message._asdict(), "stored_at": now} for message, _ in fresh.values()],
+        stored = set(
+            await self.session.scalars(
+                ignoring_duplicates(self.session, Message).returning(Message.id),
+                [{**message._asdict(), "stored_at": now} for message, _ in fresh.values()],
+            )
         )
         attachment_rows = [
             {
@@ -97,11 +96,12 @@ class MailboxRepository:
                 "sha256": meta.sha256,
             }
             for message, attachments in fresh.values()
+            if message.id in stored
             for position, meta in enumerate(attachments)
         ]
         if attachment_rows:
             await self.session.execute(insert(Attachment.__table__), attachment_rows)
-        return set(fresh)
+        return stored
 
     async def add_message(
         self, message: NewMessage, attachments: Sequence[AttachmentMeta] = ()
@@ -113,38 +113,26 @@ class MailboxRepository:
         """Put messages in owners' folders, ``(message id, owner, folder)`` each; an entry
         already there is left alone (delivery is exactly-once). One statement for all, and
         on SQLite one more that indexes them for search."""
-        if entries:
-            after = await self._last_entry()
-            await self.session.execute(
-                ignoring_duplicates(self.session, MailboxEntry),
-                [{"message_id": m, "owner": o, "folder": f} for m, o, f in entries],
-            )
-            await self._index_filed(after)
+        await self._file([{"message_id": m, "owner": o, "folder": f} for m, o, f in entries])
 
     async def file(self, message_id: str, owner: str, folder: str) -> bool:
         """Put a message in an owner's folder; False when it is already there."""
-        after = await self._last_entry()
-        row = {"message_id": message_id, "owner": owner, "folder": folder}
-        result = await self.session.execute(
-            ignoring_duplicates(self.session, MailboxEntry).values(row)
+        return bool(
+            await self._file([{"message_id": message_id, "owner": owner, "folder": folder}])
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        await self._index_filed(after)
-        return True
 
-    async def _last_entry(self) -> int | None:
-        """On SQLite, the newest entry's id before filing (entries get greater ids, and
-        this transaction is the only writer); on PostgreSQL None: a trigger indexes there."""
-        if self.session.bind.dialect.name == "postgresql":
-            return None
-        return int(await self.session.scalar(select(func.coalesce(func.max(MailboxEntry.id), 0))))
-
-    async def _index_filed(self, after: int | None) -> None:
-        """Add the entries filed after entry ``after`` to the search index, in one
-        statement (migration 0007: in bulk it costs well under half of a row trigger)."""
-        if after is not None:
-            await self.session.execute(INDEX_FILED, {"after": after})
+    async def _file(self, rows: list[dict[str, str]]) -> int:
+        """File the rows not filed yet; how many were. On SQLite the new entries are
+        added to the search index in one statement (migration 0007: in bulk it costs
+        well under half of a row trigger); on PostgreSQL a trigger indexes them."""
+        if not rows:
+            return 0
+        statement = ignoring_duplicates(self.session, MailboxEntry).returning(MailboxEntry.id)
+        filed = list(await self.session.scalars(statement, rows))
+        if filed and self.session.bind.dialect.name != "postgresql":
+            # this transaction is SQLite's only writer: its new entries are the newest
+            await self.session.execute(INDEX_FILED, {"after": min(filed) - 1})
+        return len(filed)
 
     async def get(self, message_id: str) -> Message:
         message = await self.session.get(Message, message_id)

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import os
 import signal
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -102,41 +103,42 @@ async def test_a_large_bundle_goes_to_the_workers_and_closing_stops_them(
     assert not any(process.is_alive() for process in processes)
 
 
-async def test_a_revoked_key_fails_every_item_it_signed(ge_am: tuple[Node, Node]) -> None:
+@pytest.fixture
+async def pooled(ge_am: tuple[Node, Node]) -> AsyncIterator[SignatureChecker]:
+    """A checker whose one worker process answers."""
     ge, am = ge_am
-    items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
     checker = SignatureChecker(workers=1)
     try:
-        await checker.verify(items, am.trust)
+        await checker.verify([sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)], am.trust)
         await started(checker)
-        am.trust.revoke(ge.keyring.signing_kid)
-        results = await checker.verify(items, am.trust)
+        yield checker
     finally:
         checker.close()
-    assert verdicts(results) == ["revoked_key"] * POOLED_FROM
 
 
-async def test_a_worker_that_dies_is_replaced_and_its_batch_checked_here(
-    ge_am: tuple[Node, Node],
+async def test_a_revoked_key_fails_every_item_it_signed(
+    pooled: SignatureChecker, ge_am: tuple[Node, Node]
 ) -> None:
     ge, am = ge_am
     items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
-    checker = SignatureChecker(workers=1)
-    try:
-        await checker.verify(items, am.trust)
-        await started(checker)
-        first = checker._pool
-        assert first is not None
-        for process in list(first._processes.values()):  # type: ignore[union-attr]
-            os.kill(process.pid, signal.SIGKILL)
-            process.join(10)
-        results = await checker.verify(items, am.trust)
-        assert all(isinstance(r, SignedItem) for r in results)
-        assert checker._pool is None  # the broken pool is gone
+    am.trust.revoke(ge.keyring.signing_kid)
+    assert verdicts(await pooled.verify(items, am.trust)) == ["revoked_key"] * POOLED_FROM
 
-        await checker.verify(items, am.trust)  # the next large bundle starts new workers
-        await started(checker)
-        assert checker._pool is not None and checker._pool is not first
-        assert all(isinstance(r, SignedItem) for r in await checker.verify(items, am.trust))
-    finally:
-        checker.close()
+
+async def test_a_worker_that_dies_is_replaced_and_its_batch_checked_here(
+    pooled: SignatureChecker, ge_am: tuple[Node, Node]
+) -> None:
+    ge, am = ge_am
+    items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
+    first = pooled._pool
+    assert first is not None
+    for process in list(first._processes.values()):  # type: ignore[union-attr]
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(10)
+    assert all(isinstance(r, SignedItem) for r in await pooled.verify(items, am.trust))
+    assert pooled._pool is None  # the broken pool is gone
+
+    await pooled.verify(items, am.trust)  # the next large bundle starts new workers
+    await started(pooled)
+    assert pooled._pool is not None and pooled._pool is not first
+    assert all(isinstance(r, SignedItem) for r in await pooled.verify(items, am.trust))

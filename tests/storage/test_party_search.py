@@ -8,11 +8,9 @@ answers with the parties one of whose keys starts so, and must answer exactly wh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from itertools import count
-from pathlib import Path
 
-import pytest
 from revisions import migrate
 from sqlalchemy import inspect, text
 
@@ -22,23 +20,6 @@ from storage.cases import CaseTables, PartyRow
 KEYS = ["beri", "berize", "berisvili", "beriz", "ka", "kaz", "kaza", "kazbegi", "kb", "a9", "a90"]
 KEYS += ["b", "ber", "bez", "nino", "2000", "20", "z", "zz"]
 _refs = count(1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}"
-    return str(request.getfixturevalue("postgres_databases").create_sync("parties"))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.migrate()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def party(kind: str) -> PartyRow:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,30 +21,6 @@ from message_schemas import Mail, dump_message
 from storage import Database, FolderItem, NewMessage
 from storage.models import MailboxEntry, Message
 from storage.search import INDEX, mailbox_word
-
-KINDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(params=KINDS)
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}"
-    return str(request.getfixturevalue("postgres_databases").create_sync("search"))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.migrate()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def row(mail: Mail) -> NewMessage:

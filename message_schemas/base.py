@@ -93,10 +93,8 @@ class MessageBase(BaseModel):
         if len(set(value)) == len(value):
             return value
         repeated = sorted(a for a, n in Counter(value).items() if n > 1)
-        if repeated:
-            raise PydanticCustomError(
-                "duplicate_recipient",
-                "recipients listed more than once: {repeated}",
-                {"repeated": ", ".join(repeated)},
-            )
-        return value
+        raise PydanticCustomError(
+            "duplicate_recipient",
+            "recipients listed more than once: {repeated}",
+            {"repeated": ", ".join(repeated)},
+        )

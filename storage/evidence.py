@@ -56,7 +56,7 @@ class SeenRepository:
 
     async def first_times(self, message_ids: Sequence[str], envelope_id: str) -> set[str]:
         """Record received message ids; those seen for the first time (the others are
-        replays). One statement per thousand ids, safe between concurrent workers."""
+        replays). One statement executed for all the ids, safe between concurrent workers."""
         rows = [{"message_id": m, "envelope_id": envelope_id} for m in dict.fromkeys(message_ids)]
         if not rows:
             return set()

@@ -36,7 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwe import GeneralJSONEncryption, JWERegistry, decrypt_json, encrypt_json
-from joserfc.jws import JWSRegistry, extract_compact, serialize_compact
+from joserfc.jws import JWSRegistry, extract_compact
 from joserfc.util import urlsafe_b64decode
 
 from keys.errors import EnvelopeError, Reason
@@ -89,7 +89,6 @@ _JWE_REGISTRY = _EnvelopeRegistry(
 )
 # "iat" (the signing time, checked against the receiver's clock window) is a private
 # JWS header parameter, covered by the signature like every protected header name.
-_SIGNING_REGISTRY = _SignatureRegistry(algorithms=[SIGNATURE_ALGORITHM], strict_check_header=False)
 _VERIFYING_REGISTRY = _SignatureRegistry(
     algorithms=ACCEPTED_SIGNATURE_ALGORITHMS, strict_check_header=False
 )
@@ -131,7 +130,7 @@ def seal(
     """
     if not payloads:
         raise ValueError("nothing to seal: payloads is empty")
-    signed = [sign(payload, keyring, signed_at, signing_kid) for payload in payloads]
+    signed = sign_all(payloads, keyring, signed_at, signing_kid)
     return encrypt(signed, trust=trust, recipients=recipients, header=header)
 
 
@@ -173,14 +172,37 @@ def sign(
     signing_kid: str | None = None,
 ) -> str:
     """One payload as a compact JWS, signed now with the current key (or ``signing_kid``)."""
+    return sign_all([payload], keyring, signed_at, signing_kid)[0]
+
+
+def sign_all(
+    payloads: Sequence[bytes],
+    keyring: NodeKeyring,
+    signed_at: datetime | None = None,
+    signing_kid: str | None = None,
+) -> list[str]:
+    """Each payload as a compact JWS (RFC 7515 §7.1), all with one protected header.
+
+    Written here rather than through joserfc's ``serialize_compact``: the compact form is
+    three base64url segments, and the library's per-call work (header registry checks,
+    key lookup) cost more than the Ed25519 signature itself (≈ 80 against 35 µs a
+    message). The header is encoded once for the batch; each payload is signed with
+    the raw key. What is written is checked by joserfc and jwcrypto in the tests.
+    """
+    kid = signing_kid or keyring.signing_kid
     key = keyring._signing_key(signing_kid)
     protected = {
         "alg": SIGNATURE_ALGORITHM,
-        "kid": signing_kid or keyring.signing_kid,
+        "kid": kid,
         "typ": MESSAGE_TYPE,
         "iat": int((signed_at or datetime.now(UTC)).timestamp()),
     }
-    return serialize_compact(protected, payload, key, registry=_SIGNING_REGISTRY)
+    header = _b64(_compact_json(protected)) + b"."
+    signed = []
+    for payload in payloads:
+        signing_input = header + _b64(payload)
+        signed.append((signing_input + b"." + _b64(key.sign(signing_input))).decode("ascii"))
+    return signed
 
 
 def open_envelope(raw: bytes, *, keyring: NodeKeyring, trust: TrustStore) -> OpenedEnvelope:
@@ -329,6 +351,10 @@ def signatures_valid(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]
         else:
             outcomes.append(True)
     return outcomes
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def _compact_json(value: Any) -> bytes:

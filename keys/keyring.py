@@ -241,14 +241,15 @@ class NodeKeyring:
 
     # -- for the envelope ---------------------------------------------------------
 
-    def _signing_key(self, kid: str | None = None) -> OKPKey:
+    def _signing_key(self, kid: str | None = None) -> Ed25519PrivateKey:
         """The current signing key, or a named one that may still sign (current or previous)."""
-        if kid is None or kid == self.signing_kid:
-            return self._jose_key(self.signing_kid)
-        info = self._info(kid)
-        if info.use != "sig" or info.status is not KeyStatus.PREVIOUS:
-            raise KeyStoreError(f"key {kid} is not a signing key that may still sign")
-        return self._jose_key(kid)
+        if kid is not None and kid != self.signing_kid:
+            info = self._info(kid)
+            if info.use != "sig" or info.status is not KeyStatus.PREVIOUS:
+                raise KeyStoreError(f"key {kid} is not a signing key that may still sign")
+        key = self._private[kid or self.signing_kid]
+        assert isinstance(key, Ed25519PrivateKey)  # "sig" keys are made and loaded as Ed25519
+        return key
 
     def _decryption_keys(self) -> dict[str, OKPKey]:
         """Our encryption keys that may still open envelopes: current and previous."""

@@ -36,8 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwe import GeneralJSONEncryption, JWERegistry, decrypt_json, encrypt_json
-from joserfc.jws import JWSRegistry, extract_compact
-from joserfc.util import urlsafe_b64decode
+from joserfc.jws import JWSRegistry
 
 from keys.errors import EnvelopeError, Reason
 from keys.keyring import NodeKeyring
@@ -292,14 +291,67 @@ class UnverifiedItem:
         )
 
 
-def prepare_item(jws: str, trust: TrustStore) -> UnverifiedItem:
+@dataclass(frozen=True)
+class _Signer:
+    """What a JWS protected header says, checked: who signed, with which key, when."""
+
+    kid: str
+    node: str
+    public: bytes  # the raw Ed25519 public key
+    signed_at: datetime | None
+
+
+#: protected header segment -> its checked signer (or why not), within one bundle
+Signers = dict[str, "_Signer | EnvelopeError"]
+
+
+def prepare_item(jws: str, trust: TrustStore, signers: Signers | None = None) -> UnverifiedItem:
     """Everything about a compact JWS but the signature itself: its form, its header
-    (algorithm, ``crit``), and a signing key the trust store holds and has not revoked."""
+    (algorithm, ``crit``), and a signing key the trust store holds and has not revoked.
+
+    The items of a bundle share their protected header (one signer, one second): give
+    the same ``signers`` for all of them and each header is read and checked once.
+    The segments are split and decoded here (RFC 7515 §7.1: three base64url parts),
+    the header checked with joserfc's registry.
+    """
+    segments = jws.split(".")
+    if len(segments) != 3 or not jws.isascii():
+        raise EnvelopeError(Reason.MALFORMED, "not a compact JWS: three base64url parts expected")
+    header_segment, payload_segment, signature_segment = segments
+    signers = {} if signers is None else signers
+    signer = signers.get(header_segment)
+    if signer is None:
+        try:
+            signer = _signer(header_segment, trust)
+        except EnvelopeError as exc:
+            signer = exc
+        signers[header_segment] = signer
+    if isinstance(signer, EnvelopeError):
+        raise signer
     try:
-        signature = extract_compact(jws.encode("ascii"), registry=_VERIFYING_REGISTRY)
-    except (JoseError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        payload = _b64decode(payload_segment)
+        raw_signature = _b64decode(signature_segment)
+    except ValueError as exc:
         raise EnvelopeError(Reason.MALFORMED, f"not a compact JWS: {exc}") from exc
-    headers = signature.headers()
+    return UnverifiedItem(
+        jws=jws,
+        payload=payload,
+        kid=signer.kid,
+        signer_node=signer.node,
+        signed_at=signer.signed_at,
+        check=(signer.public, raw_signature, f"{header_segment}.{payload_segment}".encode()),
+    )
+
+
+def _signer(segment: str, trust: TrustStore) -> _Signer:
+    try:
+        headers = json.loads(_b64decode(segment))
+    except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
+        raise EnvelopeError(Reason.MALFORMED, f"not a compact JWS header: {exc}") from exc
+    if not isinstance(headers, dict):
+        raise EnvelopeError(Reason.MALFORMED, "the JWS header is not a JSON object")
+    if headers.get("b64", True) is not True:
+        raise EnvelopeError(Reason.MALFORMED, "unencoded JWS payloads (b64: false) are refused")
     alg = headers.get("alg")
     if alg not in ACCEPTED_SIGNATURE_ALGORITHMS:
         raise EnvelopeError(
@@ -313,8 +365,7 @@ def prepare_item(jws: str, trust: TrustStore) -> UnverifiedItem:
         _VERIFYING_REGISTRY.check_header(headers)
         _VERIFYING_REGISTRY.get_alg(alg).check_key(key)
         public = key.get_op_key("verify")
-        raw_signature = urlsafe_b64decode(signature.segments["signature"])
-    except (JoseError, ValueError) as exc:  # binascii.Error is a ValueError
+    except (JoseError, ValueError) as exc:
         raise EnvelopeError(Reason.BAD_SIGNATURE, f"cannot verify with key {kid}: {exc}") from exc
     if not isinstance(public, Ed25519PublicKey):
         raise EnvelopeError(Reason.BAD_SIGNATURE, f"signing key {kid} is not an Ed25519 key")
@@ -324,15 +375,7 @@ def prepare_item(jws: str, trust: TrustStore) -> UnverifiedItem:
         if isinstance(iat, int) and not isinstance(iat, bool)
         else None
     )
-    signing_input = signature.segments["header"] + b"." + signature.segments["payload"]
-    return UnverifiedItem(
-        jws=jws,
-        payload=signature.payload,
-        kid=kid,
-        signer_node=node,
-        signed_at=signed_at,
-        check=(public.public_bytes_raw(), raw_signature, signing_input),
-    )
+    return _Signer(kid, node, public.public_bytes_raw(), signed_at)
 
 
 def signatures_valid(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
@@ -355,6 +398,11 @@ def signatures_valid(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]
 
 def _b64(data: bytes) -> bytes:
     return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _b64decode(segment: str) -> bytes:
+    """base64url without padding, strictly: a character outside the alphabet is an error."""
+    return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
 
 
 def _compact_json(value: Any) -> bytes:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from keys.envelope import SignedItem, UnverifiedItem, prepare_item, signatures_valid
+from keys.envelope import SignedItem, Signers, UnverifiedItem, prepare_item, signatures_valid
 from keys.errors import EnvelopeError
 from keys.truststore import TrustStore
 
@@ -60,9 +60,10 @@ class SignatureChecker:
     ) -> list[SignedItem | EnvelopeError]:
         """Each compact JWS verified against the trust store, or why it failed, in order."""
         prepared: list[UnverifiedItem | EnvelopeError] = []
+        signers: Signers = {}  # a bundle's items share their header: each read once
         for jws in items:
             try:
-                prepared.append(prepare_item(jws, trust))
+                prepared.append(prepare_item(jws, trust, signers))
             except EnvelopeError as exc:
                 prepared.append(exc)
         pending = [item for item in prepared if isinstance(item, UnverifiedItem)]

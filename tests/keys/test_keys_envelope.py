@@ -162,6 +162,44 @@ def test_a_plaintext_that_is_not_a_jws_is_malformed(ge_am: tuple[Node, Node]) ->
     assert rejection(lambda: verify_item("hello", am.trust)) == "malformed"
 
 
+def signed_with_header(header: dict[str, Any], payload: bytes, keyring: NodeKeyring) -> str:
+    """A compact JWS with a chosen protected header, signed with the raw Ed25519 key."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(payload)}"
+    signature = keyring._signing_key().sign(signing_input.encode())
+    return f"{signing_input}.{b64(signature)}"
+
+
+def test_a_jws_with_broken_segments_is_malformed(ge_am: tuple[Node, Node]) -> None:
+    ge, am = ge_am
+    header, payload, signature = sign(b'{"n":1}', ge.keyring).split(".")
+    kid = ge.keyring.signing_kid
+    broken = [
+        f"{header}.{payload}!.{signature}",  # a character outside base64url
+        f"{header}.{payload}.{signature[:-1]}*",
+        f"{b64(b'not json')}.{payload}.{signature}",
+        f"{b64(b'[1, 2]')}.{payload}.{signature}",
+        f"{header}.{payload}.{signature}.{signature}",
+        "ünïcode.a.b",
+        # RFC 7797's unencoded payload: not a form we read
+        signed_with_header(
+            {"alg": "Ed25519", "kid": kid, "b64": False, "crit": ["b64"]}, b"{}", ge.keyring
+        ),
+    ]
+    for jws in broken:
+        assert rejection(lambda j=jws: verify_item(j, am.trust)) == "malformed", jws
+
+
+def test_a_critical_header_we_do_not_understand_is_refused(ge_am: tuple[Node, Node]) -> None:
+    ge, am = ge_am
+    header = {"alg": "Ed25519", "kid": ge.keyring.signing_kid, "crit": ["x-later"], "x-later": 1}
+    jws = signed_with_header(header, b"{}", ge.keyring)
+    assert rejection(lambda: verify_item(jws, am.trust)) == "bad_signature"
+    understood = signed_with_header(
+        {"alg": "Ed25519", "kid": ge.keyring.signing_kid}, b"{}", ge.keyring
+    )
+    assert verify_item(understood, am.trust).payload == b"{}"
+
+
 def test_flipping_a_byte_of_the_protected_header_is_tampered(ge_am: tuple[Node, Node]) -> None:
     ge, am = ge_am
     envelope = json.loads(seal_to_am(ge, b"{}"))

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
 from storage.errors import StorageError
 from storage.store import Store
 
@@ -90,8 +91,10 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         sqlite = url.startswith("sqlite")
         # a server's connections can die behind the pool's back (a restart): ping them
-        # first; a SQLite file has no link to lose, and the ping would cost every transaction
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not sqlite)
+        # first; a SQLite file has no link to lose, and the ping would cost every transaction.
+        # SQLite's statements go through storage.sqlite_driver: one thread hop each
+        options: dict[str, Any] = {"module": sqlite_driver.dbapi()} if sqlite else {}
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -138,7 +141,9 @@ class Database:
         except Exception as exc:
             if _lost_server(exc):
                 self._server_lost = True
-                raise StorageError(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+                raise StorageError(
+                    f"the database at {self.safe_url} is unreachable: {exc}"
+                ) from exc
             raise
 
     @asynccontextmanager

@@ -118,8 +118,9 @@ class Router:
         Submissions that arrive while a transaction is being written wait and are written
         together in the next one (a group commit): a busy node writes fewer, larger
         transactions instead of one per person sending. Each caller still gets its own
-        answer: refusals are found before the group is written, and a group that fails
-        anyway is split until the failure is its own sender's alone.
+        answer: a refused submission is answered from the group's own transaction and
+        left out of it, and a group that fails anyway is split until the failure is its
+        own sender's alone.
         """
         waiting = asyncio.get_running_loop().create_future()
         self._waiting.append((message, waiting))
@@ -133,42 +134,23 @@ class Router:
             group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
             del self._waiting[:GROUP_LIMIT]
             try:
-                # alone, it meets the same checks in its own transaction
-                await self._write_group(await self._acceptable(group) if len(group) > 1 else group)
+                await self._write_group(group)
             except Exception as exc:  # the database is away: each of them hears so
                 for _, waiting in group:
                     _settle(waiting, exc)
 
-    async def _acceptable(
-        self, group: list[tuple[Message, asyncio.Future[Message]]]
-    ) -> list[tuple[Message, asyncio.Future[Message]]]:
-        """The submissions that pass the checks ``submit_many`` makes (in its order); the
-        others are answered with their refusal at once, without touching the rest."""
-        partners = self._partner_nodes()
-        senders_ok: set[str] = set()
-        acceptable = []
-        async with self.db.reading() as tx:
-            for message, waiting in group:
-                local = parse_address(message.sender)[0]
-                try:
-                    self._check_node(message)
-                    if local not in senders_ok:
-                        await self._check_sender(tx, local)
-                        senders_ok.add(local)
-                    self._check_partners(message, partners)
-                except HubError as exc:
-                    _settle(waiting, exc)
-                else:
-                    acceptable.append((message, waiting))
-        return acceptable
-
     async def _write_group(self, group: list[tuple[Message, asyncio.Future[Message]]]) -> None:
-        """One transaction for the group; if it is refused, each half again (so a refusal
-        costs a few transactions more, and reaches only the sender it concerns)."""
+        """One transaction for the group, whose refused submissions are answered at once
+        without touching the rest; if the transaction fails anyway, each half again (so a
+        failure costs a few transactions more, and reaches only the sender it concerns)."""
         if not group:
             return
+
+        def refused(position: int, exc: HubError) -> None:
+            _settle(group[position][1], exc)
+
         try:
-            accepted = await self.submit_many([message for message, _ in group])
+            accepted = await self._accept([message for message, _ in group], refused)
         except Exception as exc:
             if len(group) == 1:
                 _settle(group[0][1], exc)
@@ -178,7 +160,8 @@ class Router:
             await self._write_group(group[half:])
             return
         for (_, waiting), message in zip(group, accepted, strict=True):
-            _settle(waiting, message)
+            if message is not None:
+                _settle(waiting, message)
 
     async def submit_many(self, messages: Sequence[Message]) -> list[Message]:
         """Accept several messages in one transaction: all of them, or none (an import, a feed).
@@ -187,24 +170,60 @@ class Router:
         so an adapter that resubmits after a crash (with ids it derives) sends nothing twice.
         The database work is done for the batch at once, not message by message.
         """
+        return [message for message in await self._accept(messages) if message is not None]
+
+    async def _accept(
+        self,
+        messages: Sequence[Message],
+        refused: Callable[[int, HubError], None] | None = None,
+    ) -> list[Message | None]:
+        """Check and store messages in one transaction; each one as accepted, in order.
+
+        Without ``refused`` the first refusal raises and nothing is stored; with it each
+        refused message (by its position) is told to it and left out, a None in its place.
+        """
+
+        def refuse(position: int, exc: HubError) -> None:
+            if refused is None:
+                raise exc
+            refused(position, exc)
+
         partners = self._partner_nodes()
-        prepared = [self._prepare(message) for message in messages]
+        prepared: dict[int, tuple[Message, bytes]] = {}
+        for position, message in enumerate(messages):
+            try:
+                prepared[position] = self._prepare(message)
+            except HubError as exc:
+                refuse(position, exc)
         here: list[tuple[Message, list[str]]] = []
+        queued: list[Queued] = []
         async with self.db.transaction() as tx:
-            for local in dict.fromkeys(parse_address(m.sender)[0] for m, _ in prepared):
-                await self._check_sender(tx, local)
-            for message, _ in prepared:
-                self._check_partners(message, partners)
+            senders: dict[str, HubError | None] = {}
+            for position, (message, _) in list(prepared.items()):
+                local = parse_address(message.sender)[0]
+                if local not in senders:
+                    senders[local] = await self._sender_refusal(tx, local)
+                try:
+                    if (refusal := senders[local]) is not None:
+                        raise refusal
+                    self._check_partners(message, partners)
+                except HubError as exc:
+                    del prepared[position]
+                    refuse(position, exc)
+            if not prepared:
+                return [None] * len(messages)
             stored = await tx.mailbox.add_messages(
-                [(stored_form(m, "local", None, p), self.store_attachments(m)) for m, p in prepared]
+                [
+                    (stored_form(m, "local", None, p), self.store_attachments(m))
+                    for m, p in prepared.values()
+                ]
             )
             # submitted before under its id: submitting is idempotent
-            fresh = [(m, payload) for m, payload in prepared if m.id in stored]
+            fresh = [(m, payload) for m, payload in prepared.values() if m.id in stored]
             await tx.mailbox.file_many(
                 [(m.id, parse_address(m.sender)[0], "sent") for m, _ in fresh]
             )
             expected: list[tuple[str, str]] = []
-            queued: list[Queued] = []
             for message, payload in fresh:
                 remote: dict[str, list[str]] = {}
                 for address in message.to:
@@ -223,7 +242,7 @@ class Router:
             self.on_outbox()
         if here:
             self.on_inbox()
-        return [message for message, _ in prepared]
+        return [prepared[p][0] if p in prepared else None for p in range(len(messages))]
 
     def _partner_nodes(self) -> set[str]:
         return {self.node, *self.partners()}
@@ -254,14 +273,16 @@ class Router:
             )
         return message, payload
 
-    async def _check_sender(self, tx: Store, local: str) -> None:
+    async def _sender_refusal(self, tx: Store, local: str) -> HubError | None:
+        """Why ``local`` may not send from this node, or None."""
         if local == POSTMASTER:
-            return
+            return None
         user = await tx.users.find(local)
         if user is None:
-            raise AddressError(f"no user {local!r} at this node to send from")
+            return AddressError(f"no user {local!r} at this node to send from")
         if not user.active:
-            raise PermissionDenied(f"{local}@{self.node} is deactivated and cannot send")
+            return PermissionDenied(f"{local}@{self.node} is deactivated and cannot send")
+        return None
 
     def store_attachments(self, message: Message) -> list[AttachmentMeta]:
         """Put attachment bodies in the encrypted blob store; their metadata goes in rows."""

@@ -172,7 +172,7 @@ class CenLink:
                 rows = await tx.seizures.untransmitted(after=after, limit=CHUNK)
                 if not rows:
                     return
-                seizures = [Seizure.model_validate(row.record) for row in rows]
+                seizures = [Seizure.model_validate_json(row.record) for row in rows]
                 refs = [link.ref for seizure in seizures for link in seizure.suspects]
                 parties = await tx.parties.find_many("suspect", refs, self.node.id)
             after = rows[-1].id

@@ -6,9 +6,20 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import CompoundSelect, Select, delete, false, func, insert, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    Text,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cases.tables import (
@@ -26,6 +37,16 @@ from storage.errors import NotFound
 from storage.store import in_chunks
 
 STREAM_BATCH = 1000
+
+
+class Untransmitted(NamedTuple):
+    """A validated case still to go to the CEN: its row, and its record as JSON text."""
+
+    id: int
+    ref: str
+    case_number: str | None
+    revision: int
+    record: str
 
 
 @dataclass(frozen=True)
@@ -171,21 +192,30 @@ class SeizureRepository:
         )
         return [(seizure, role) for seizure, role in (await self.session.execute(query)).all()]
 
-    async def untransmitted(self, after: int = 0, limit: int | None = None) -> Sequence[SeizureRow]:
+    async def untransmitted(
+        self, after: int = 0, limit: int | None = None
+    ) -> Sequence[Untransmitted]:
         """Validated cases of this node whose current revision has not gone to the CEN, by
-        row id; ``after`` and ``limit`` read them a page at a time."""
+        row id; ``after`` and ``limit`` read them a page at a time. Each record comes as
+        the JSON text stored (to be validated straight from it: no dict in between)."""
         sent = select(TransmissionRow.id).where(
             TransmissionRow.seizure_id == SeizureRow.id,
             TransmissionRow.revision == SeizureRow.revision,
         )
         query = (
-            select(SeizureRow)
+            select(
+                SeizureRow.id,
+                SeizureRow.ref,
+                SeizureRow.case_number,
+                SeizureRow.revision,
+                cast(SeizureRow.record, Text).label("record"),
+            )
             .where(SeizureRow.status == "validated", ~SeizureRow.foreign, ~sent.exists())
             .where(SeizureRow.id > after)
             .order_by(SeizureRow.id)
             .limit(limit)
         )
-        return (await self.session.scalars(query)).all()
+        return [Untransmitted(*row) for row in await self.session.execute(query)]
 
     async def record_transmissions(self, sent: Sequence[tuple[int, int, str]]) -> None:
         """Keep that these (seizure id, revision, message id) went to the CEN: one

@@ -106,7 +106,7 @@ class Receiver:
                 await tx.quarantine.add(Reason.REPLAY, detail, raw, envelope_id=envelope_id)
                 log.warning("quarantined envelope %s: replay", envelope_id)
                 return
-            accepted = await self._first_seen(tx, header, items, checked)
+            accepted = await self._first_seen(tx, header, items, signed, checked)
             queued = await self._store(tx, header, accepted)
         if queued:  # something was delivered here, and its receipt waits to leave
             self.on_outbox()
@@ -158,10 +158,11 @@ class Receiver:
         tx: Store,
         header: EnvelopeHeader,
         items: list[str],
+        signed: list[SignedItem | EnvelopeError],
         checked: list[Message | Rejected | NotYet],
-    ) -> list[tuple[Message, str]]:
+    ) -> list[tuple[Message, str, bytes]]:
         """Record the ids of the checked messages; quarantine the refused and the replayed
-        ones. The messages to store, with their signed form."""
+        ones. The messages to store, with their signed form and its payload."""
         for outcome in checked:
             if isinstance(outcome, NotYet):
                 raise outcome  # not stored at all: the transport tries the envelope again
@@ -169,11 +170,12 @@ class Receiver:
             [m.id for m in checked if not isinstance(m, Rejected | NotYet)], header.eid
         )
         accepted = []
-        for position, (jws, outcome) in enumerate(zip(items, checked, strict=True)):
+        for position, (jws, item, outcome) in enumerate(zip(items, signed, checked, strict=True)):
             if not isinstance(outcome, Rejected | NotYet):
                 if outcome.id in fresh:
                     fresh.discard(outcome.id)  # twice in one envelope: the second is a replay
-                    accepted.append((outcome, jws))
+                    assert isinstance(item, SignedItem)  # it was checked: it verified
+                    accepted.append((outcome, jws, item.payload))
                     continue
                 seen = await tx.seen.get(outcome.id)
                 when = f"{seen.received_at:%Y-%m-%d %H:%M:%S} UTC" if seen else "earlier"
@@ -193,7 +195,7 @@ class Receiver:
         log.warning("quarantined message %s from envelope %s: %s", message_id, envelope_id, exc)
 
     async def _store(
-        self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str]]
+        self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str, bytes]]
     ) -> bool:
         """Record receipts, import announced keys, store and deliver the rest, and queue
         one receipt per sending node for the messages delivered; True when one was queued.
@@ -202,7 +204,7 @@ class Receiver:
         another node is ignored (and logged).
         """
         outcomes = []
-        for receipt in (m for m, _ in accepted if isinstance(m, Receipt)):
+        for receipt in (m for m, _, _ in accepted if isinstance(m, Receipt)):
             signer = node_of(receipt.sender)
             for ack in receipt.acknowledges:
                 for res in ack.results:
@@ -227,8 +229,8 @@ class Receiver:
         if outcomes:
             await self.router.record_results(tx, outcomes)
         delivered: list[tuple[Message, str, list[Outcome]]] = []
-        mails: list[tuple[Message, str]] = []
-        for message, jws in accepted:
+        mails: list[tuple[Message, str, bytes]] = []
+        for message, jws, payload in accepted:
             if isinstance(message, KeysAnnounce):
                 try:
                     self._announce(message, node_of(message.sender))
@@ -240,18 +242,22 @@ class Receiver:
                     (message, jws, [Outcome(message.id, a, "delivered") for a in here])
                 )
             elif not isinstance(message, Receipt):
-                mails.append((message, jws))
+                mails.append((message, jws, payload))
         if mails:
             await tx.mailbox.add_messages(
                 [
-                    (stored_form(m, "remote", _digest(jws)), self.router.store_attachments(m))
-                    for m, jws in mails
+                    (
+                        # stored as its sender signed it (the attachments taken out, if any)
+                        stored_form(m, "remote", _digest(jws), payload),
+                        self.router.store_attachments(m),
+                    )
+                    for m, jws, payload in mails
                 ]
             )
             outcomes = await self.router.deliver(
-                tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _ in mails]
+                tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _, _ in mails]
             )
-            delivered.extend((m, jws, o) for (m, jws), o in zip(mails, outcomes, strict=True))
+            delivered.extend((m, jws, o) for (m, jws, _), o in zip(mails, outcomes, strict=True))
         by_node: dict[str, list[Acknowledgement]] = {}
         for message, jws, outcomes in delivered:
             by_node.setdefault(node_of(message.sender), []).append(

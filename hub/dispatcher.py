@@ -34,6 +34,10 @@ UNREACHABLE_BACKOFF = 30.0
 #: a bundle closes at this many payload bytes (a larger message travels alone), well
 #: under the envelope's ciphertext cap in keys/
 BUNDLE_BYTES = 8 * 2**20
+#: a bundle closes when its header's list of messages reaches this many bytes of JSON: the
+#: protected header, base64url-encoded, must stay under what receivers accept (64 KiB in
+#: keys/; ``bundle_size`` allows up to 1,000 messages, whose list alone would exceed it)
+BUNDLE_HEADER_BYTES = 40 * 1024
 #: envelopes sealed before a restart and published again, read from the archive at a time
 REPUBLISH_BATCH = 16
 #: how often to look for envelopes sealed but not confirmed (another worker's that died;
@@ -44,6 +48,11 @@ RECHECK_SECONDS = 1.0
 ROWS_PER_SEAL = 512
 #: batches of envelopes published and awaiting their confirms while the next is sealed
 PIPELINE = 4
+
+
+def _listed_bytes(row: Pending) -> int:
+    """What a message adds to its envelope header's list: ``{"id":…,"type":…},``."""
+    return len(row.message_id) + len(row.type) + len('{"id":"","type":""},')
 
 
 class Dispatcher(PokedLoop):
@@ -161,15 +170,19 @@ class Dispatcher(PokedLoop):
         if announcements:
             bundles.append((announcements, self.keyring.announcing_kid))
         bundle: list[Pending] = []
-        size = 0
+        size = listed = 0
         for row in others:
+            entry = _listed_bytes(row)
             if bundle and (
-                len(bundle) == self.bundle_size or size + len(row.payload or b"") > BUNDLE_BYTES
+                len(bundle) == self.bundle_size
+                or size + len(row.payload or b"") > BUNDLE_BYTES
+                or listed + entry > BUNDLE_HEADER_BYTES
             ):
                 bundles.append((bundle, None))
-                bundle, size = [], 0
+                bundle, size, listed = [], 0, 0
             bundle.append(row)
             size += len(row.payload or b"")
+            listed += entry
         if bundle:
             bundles.append((bundle, None))
         return bundles

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from nodes import Network, add_user, eventually
 from sqlalchemy import update
 
 from hub.node import Node
+from keys.envelope import MAX_PROTECTED_HEADER_LENGTH
 from message_schemas import Attachment, Mail
 from storage.models import Envelope
 
@@ -71,3 +73,26 @@ async def test_bundles_close_at_the_byte_limit(network: Network) -> None:
     async with ge.db.transaction() as tx:
         sizes = [len((await tx.envelopes.get(eid)).message_ids) for _, eid, _ in sealed]
     assert sizes == [2, 2, 1]  # a third 2.7 MiB message would pass the 8 MiB bundle limit
+
+
+async def test_bundles_close_before_their_header_outgrows_what_receivers_accept(
+    network: Network,
+) -> None:
+    ge = await network.add("ge", run=False, bundle_size=1000)
+    am = await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    mails = [Mail(sender="nino@ge", to=["armen@am"], subject=f"{i}", body="") for i in range(1000)]
+    await ge.submit_many(mails)
+    sealed, _ = await ge.dispatcher._seal_batch()
+    headers = [json.loads(raw)["protected"] for _, _, raw in sealed]
+    assert len(sealed) == 2  # 1,000 ids would make a header over 64 KiB
+    assert all(len(header) < MAX_PROTECTED_HEADER_LENGTH for header in headers)
+    await ge.dispatcher.flush()
+
+    async def all_arrived() -> bool:
+        return len(await am.mailbox.folder("armen", limit=2000)) == 1000
+
+    await eventually(all_arrived)
+    async with am.db.transaction() as tx:
+        assert await tx.quarantine.count() == 0

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     key_passphrase: SecretStr | None = Field(None, description="unlocks the node's private keys")
     clock_skew_seconds: int = Field(600, ge=0, description="allowed timestamp window, ± seconds")
-    bundle_size: int = Field(256, ge=1, le=1000, description="messages sealed per envelope")
+    bundle_size: int = Field(512, ge=1, le=1000, description="messages sealed per envelope")
     verify_workers: int | None = Field(
         None,
         ge=0,

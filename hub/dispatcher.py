@@ -63,7 +63,7 @@ class Dispatcher(PokedLoop):
         keyring: NodeKeyring,
         trust: TrustStore,
         transport: Transport,
-        bundle_size: int = 256,
+        bundle_size: int = 512,
         reseal_after: timedelta = timedelta(minutes=5),
     ) -> None:
         super().__init__()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storage import Database
+from storage.database import CACHE_KIB
 
 
 @pytest.fixture
@@ -89,3 +90,13 @@ async def test_a_statement_is_one_call_into_the_thread_and_a_commit_needs_no_rol
         async with sqlite.transaction() as tx:
             await tx.session.execute(text("INSERT INTO t (name) VALUES ('one')"))
     assert thread_calls == ["_run", "rollback"]  # a failed transaction is rolled back
+
+
+async def test_every_connection_is_set_up_for_a_node(sqlite: Database) -> None:
+    """WAL (readers beside the writer), foreign keys enforced, a page cache that holds a
+    batch's pages, through the same cursor."""
+    async with sqlite.reading() as tx:
+        pragma = tx.session.execute
+        assert (await pragma(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await pragma(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await pragma(text("PRAGMA cache_size"))).scalar() == -CACHE_KIB

@@ -201,7 +201,10 @@ class LocalTransport:
         except Exception as exc:  # the handler could not store it: retry, then dead-letter
             await asyncio.to_thread(self._reject, node, name, path, attempt, exc)
         else:
-            await asyncio.to_thread(path.unlink)
+            # stored: acknowledged in this same step, as the cancelled branch gives it back
+            # (a deletion awaited in a thread could be cut off by a stop, and the envelope
+            # would come again, to be quarantined as a replay); a rename-sized operation
+            os.unlink(path)
 
     def _reject(self, node: str, name: str, path: Path, attempt: int, exc: Exception) -> None:
         queue = self._queue(node)

@@ -228,8 +228,8 @@ class Receiver:
                     )
         if outcomes:
             await self.router.record_results(tx, outcomes)
-        delivered: list[tuple[Message, str, list[Outcome]]] = []
-        mails: list[tuple[Message, str, bytes]] = []
+        delivered: list[tuple[Message, str, list[Outcome]]] = []  # with its digest
+        mails: list[tuple[Message, str, bytes]] = []  # with its digest and signed payload
         for message, jws, payload in accepted:
             if isinstance(message, KeysAnnounce):
                 try:
@@ -239,31 +239,31 @@ class Receiver:
                     continue
                 here = [a for a in message.to if node_of(a) == self.node]
                 delivered.append(
-                    (message, jws, [Outcome(message.id, a, "delivered") for a in here])
+                    (message, _digest(jws), [Outcome(message.id, a, "delivered") for a in here])
                 )
             elif not isinstance(message, Receipt):
-                mails.append((message, jws, payload))
+                mails.append((message, _digest(jws), payload))
         if mails:
             await tx.mailbox.add_messages(
                 [
                     (
                         # stored as its sender signed it (the attachments taken out, if any)
-                        stored_form(m, "remote", _digest(jws), payload),
+                        stored_form(m, "remote", digest, payload),
                         self.router.store_attachments(m),
                     )
-                    for m, jws, payload in mails
+                    for m, digest, payload in mails
                 ]
             )
             outcomes = await self.router.deliver(
                 tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _, _ in mails]
             )
-            delivered.extend((m, jws, o) for (m, jws, _), o in zip(mails, outcomes, strict=True))
+            delivered.extend((m, d, o) for (m, d, _), o in zip(mails, outcomes, strict=True))
         by_node: dict[str, list[Acknowledgement]] = {}
-        for message, jws, outcomes in delivered:
+        for message, digest, outcomes in delivered:
             by_node.setdefault(node_of(message.sender), []).append(
                 Acknowledgement(
                     receipt_for=message.id,
-                    digest=_digest(jws),
+                    digest=digest,
                     results=[
                         RecipientResult(address=o.address, status=o.status, reason=o.reason)  # type: ignore[arg-type]
                         for o in outcomes

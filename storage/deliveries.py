@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkInsert, BulkUpdate
 from storage.models import Delivery
 from storage.store import in_chunks
 
@@ -26,21 +27,21 @@ class Outcome:
     digest: str | None = None
 
 
+_OUTCOME = ("status", "reason", "receipt_id", "digest")
+_EXPECT = BulkInsert(Delivery.__table__, ("message_id", "address"), shared=("status", "updated_at"))
+_INSERT = BulkInsert(
+    Delivery.__table__, ("message_id", "address", *_OUTCOME), shared=("updated_at",)
+)
+_UPDATE = BulkUpdate(Delivery.__table__, _OUTCOME, key="id", shared=("updated_at",))
+
+
 class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def expect(self, pending: Sequence[tuple[str, str]]) -> None:
         """One pending row per ``(message id, recipient address)``: one bulk ``INSERT``."""
-        if pending:
-            now = datetime.now(UTC)
-            await self.session.execute(
-                insert(Delivery.__table__),
-                [
-                    {"message_id": m, "address": a, "status": "pending", "updated_at": now}
-                    for m, a in pending
-                ],
-            )
+        await _EXPECT(self.session, pending, status="pending", updated_at=datetime.now(UTC))
 
     async def record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Set recipients' outcomes; those that changed a row (an outcome for a recipient
@@ -61,28 +62,18 @@ class DeliveryRepository:
             if (row is None or row[1] == "pending") and key not in changed:
                 changed[key] = outcome
         now = datetime.now(UTC)
-
-        def values(outcome: Outcome) -> dict[str, object]:
-            return {
-                "status": outcome.status,
-                "reason": outcome.reason,
-                "receipt_id": outcome.receipt_id,
-                "digest": outcome.digest,
-                "updated_at": now,
-            }
-
-        updates = [{"row": rows[k][0], **values(o)} for k, o in changed.items() if k in rows]
+        updates = [
+            (o.status, o.reason, o.receipt_id, o.digest, rows[k][0])
+            for k, o in changed.items()
+            if k in rows
+        ]
         inserts = [
-            {"message_id": o.message_id, "address": o.address, **values(o)}
+            (o.message_id, o.address, o.status, o.reason, o.receipt_id, o.digest)
             for k, o in changed.items()
             if k not in rows
         ]
-        table = Delivery.__table__
-        if updates:
-            by_id = update(table).where(table.c.id == bindparam("row"))
-            await self.session.execute(by_id, updates)
-        if inserts:
-            await self.session.execute(insert(table), inserts)
+        await _UPDATE(self.session, updates, updated_at=now)
+        await _INSERT(self.session, inserts, updated_at=now)
         return list(changed.values())
 
     async def summary(self, message_ids: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkInsert
 from storage.errors import NotFound
 from storage.models import Envelope, SeenMessage
 from storage.store import ignoring_duplicates
@@ -50,6 +52,15 @@ class EnvelopeRepository:
             yield envelope
 
 
+_SEEN = BulkInsert(
+    SeenMessage.__table__,
+    ("message_id",),
+    shared=("envelope_id", "received_at"),
+    skip_duplicates=True,
+    returning="message_id",
+)
+
+
 class SeenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,16 +68,9 @@ class SeenRepository:
     async def first_times(self, message_ids: Sequence[str], envelope_id: str) -> set[str]:
         """Record received message ids; those seen for the first time (the others are
         replays). One statement executed for all the ids, safe between concurrent workers."""
-        rows = [{"message_id": m, "envelope_id": envelope_id} for m in dict.fromkeys(message_ids)]
-        if not rows:
-            return set()
-        # executed for many rows with RETURNING: SQLAlchemy's "insertmanyvalues" sends
-        # them as multi-row statements it compiles once (built with .values(rows) instead,
-        # the statement was compiled anew per envelope, ~45 µs a row)
-        statement = ignoring_duplicates(self.session, SeenMessage).returning(
-            SeenMessage.message_id
-        )
-        return set(await self.session.scalars(statement, rows))
+        rows = [(m,) for m in dict.fromkeys(message_ids)]
+        now = datetime.now(UTC)
+        return set(await _SEEN(self.session, rows, envelope_id=envelope_id, received_at=now))
 
     async def get(self, message_id: str) -> SeenMessage | None:
         return await self.session.get(SeenMessage, message_id)

@@ -26,10 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkInsert
 from storage.errors import NotFound
 from storage.models import Attachment, MailboxEntry, Message
 from storage.search import INDEX, INDEX_FILED, Terms, fts5_query, mailbox_word, terms, tsquery_words
-from storage.store import ignoring_duplicates, in_chunks
+from storage.store import in_chunks
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,21 @@ class FolderItem:
     read_at: datetime | None
 
 
+_MESSAGES = BulkInsert(
+    Message.__table__,
+    NewMessage._fields,
+    shared=("stored_at",),
+    skip_duplicates=True,
+    returning="id",
+)
+_ENTRIES = BulkInsert(
+    MailboxEntry.__table__,
+    ("message_id", "owner", "folder"),
+    skip_duplicates=True,
+    returning="id",
+)
+
+
 class MailboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -70,22 +86,16 @@ class MailboxRepository:
     ) -> set[str]:
         """Store each message once; the ids stored now (an id stored before is left alone).
 
-        Two statements for the whole batch, whatever its size: the new rows (``INSERT …
-        ON CONFLICT DO NOTHING RETURNING id``, executed for many rows and compiled once),
-        then their attachments' rows.
+        Two statements for a batch of up to a thousand, whatever its size: the new rows
+        (``INSERT … ON CONFLICT DO NOTHING RETURNING id``), then their attachments' rows.
         """
         fresh: dict[str, tuple[NewMessage, Sequence[AttachmentMeta]]] = {}
         for message, attachments in messages:
             fresh.setdefault(message.id, (message, attachments))
         if not fresh:
             return set()
-        now = datetime.now(UTC)
-        stored = set(
-            await self.session.scalars(
-                ignoring_duplicates(self.session, Message).returning(Message.id),
-                [{**message._asdict(), "stored_at": now} for message, _ in fresh.values()],
-            )
-        )
+        rows = [message for message, _ in fresh.values()]
+        stored = set(await _MESSAGES(self.session, rows, stored_at=datetime.now(UTC)))
         attachment_rows = [
             {
                 "message_id": message.id,
@@ -113,22 +123,19 @@ class MailboxRepository:
         """Put messages in owners' folders, ``(message id, owner, folder)`` each; an entry
         already there is left alone (delivery is exactly-once). One statement for all, and
         on SQLite one more that indexes them for search."""
-        await self._file([{"message_id": m, "owner": o, "folder": f} for m, o, f in entries])
+        await self._file(entries)
 
     async def file(self, message_id: str, owner: str, folder: str) -> bool:
         """Put a message in an owner's folder; False when it is already there."""
-        return bool(
-            await self._file([{"message_id": message_id, "owner": owner, "folder": folder}])
-        )
+        return bool(await self._file([(message_id, owner, folder)]))
 
-    async def _file(self, rows: list[dict[str, str]]) -> int:
+    async def _file(self, rows: Sequence[tuple[str, str, str]]) -> int:
         """File the rows not filed yet; how many were. On SQLite the new entries are
         added to the search index in one statement (migration 0007: in bulk it costs
         well under half of a row trigger); on PostgreSQL a trigger indexes them."""
         if not rows:
             return 0
-        statement = ignoring_duplicates(self.session, MailboxEntry).returning(MailboxEntry.id)
-        filed = list(await self.session.scalars(statement, rows))
+        filed = await _ENTRIES(self.session, rows)
         if filed and self.session.bind.dialect.name != "postgresql":
             # this transaction is SQLite's only writer: its new entries are the newest
             await self.session.execute(INDEX_FILED, {"after": min(filed) - 1})

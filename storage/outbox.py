@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkInsert
 from storage.models import OutboxItem
 from storage.store import in_chunks
 
@@ -38,28 +39,16 @@ class Pending(NamedTuple):
     payload: bytes | None
 
 
+_QUEUE = BulkInsert(OutboxItem.__table__, Queued._fields, shared=("state", "created_at"))
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, items: Sequence[Queued]) -> None:
         """Queue messages for nodes: one bulk ``INSERT`` however many."""
-        if items:
-            now = datetime.now(UTC)
-            await self.session.execute(
-                insert(OutboxItem.__table__),
-                [
-                    {
-                        "message_id": i.message_id,
-                        "type": i.type,
-                        "node": i.node,
-                        "payload": i.payload,
-                        "state": "pending",
-                        "created_at": now,
-                    }
-                    for i in items
-                ],
-            )
+        await _QUEUE(self.session, items, state="pending", created_at=datetime.now(UTC))
 
     async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> list[Pending]:
         """The oldest rows waiting to be sealed, locked against other dispatchers (as

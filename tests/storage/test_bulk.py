@@ -1,0 +1,111 @@
+"""Bulk statements (storage.bulk) write what SQLAlchemy would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from storage import Database
+from storage.bulk import BulkInsert, BulkUpdate
+from storage.mailbox import NewMessage
+from storage.models import Delivery, Message, SeenMessage
+
+SEEN = BulkInsert(
+    SeenMessage.__table__,
+    ("message_id",),
+    shared=("envelope_id", "received_at"),
+    skip_duplicates=True,
+    returning="message_id",
+)
+WHEN = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+async def test_insert_returns_only_the_rows_inserted_now(db: Database) -> None:
+    async with db.transaction() as tx:
+        first = await SEEN(tx.session, [("a",), ("b",)], envelope_id="e1", received_at=WHEN)
+    async with db.transaction() as tx:
+        again = await SEEN(tx.session, [("b",), ("c",)], envelope_id="e2", received_at=WHEN)
+    assert sorted(first) == ["a", "b"]
+    assert again == ["c"]
+    async with db.reading() as tx:
+        rows = (await tx.session.scalars(select(SeenMessage).order_by("message_id"))).all()
+    assert [(r.message_id, r.envelope_id) for r in rows] == [("a", "e1"), ("b", "e1"), ("c", "e2")]
+    assert {r.received_at for r in rows} == {WHEN}
+
+
+async def test_more_rows_than_one_statement_holds_all_come_back(db: Database) -> None:
+    ids = [(f"m{n:05d}",) for n in range(2_345)]
+    async with db.transaction() as tx:
+        returned = await SEEN(tx.session, ids, envelope_id="e", received_at=WHEN)
+    assert sorted(returned) == [i for (i,) in ids]
+
+
+async def test_values_are_converted_as_the_column_types_convert_them(db: Database) -> None:
+    tbilisi = timezone(timedelta(hours=4))
+    message = NewMessage(
+        id="m1",
+        type="mail",
+        sender="nino@ge",
+        recipients=["armen@am", "analysts@ge"],
+        subject="seizure\x00report",
+        thread_id=None,
+        created=WHEN.astimezone(tbilisi),
+        origin="local",
+        digest="ab" * 32,
+        payload=b"\x00\xffsigned",
+    )
+    async with db.transaction() as tx:
+        assert await tx.mailbox.add_message(message)
+    async with db.reading() as tx:
+        stored = await tx.session.get(Message, "m1")
+    assert stored is not None
+    assert stored.recipients == ["armen@am", "analysts@ge"]  # JSON
+    assert stored.created == WHEN and stored.created.tzinfo == UTC  # stored in UTC
+    assert stored.subject == "seizure\ufffdreport"  # the text type's NUL rule
+    assert stored.payload == b"\x00\xffsigned"
+    assert stored.thread_id is None
+
+
+async def test_a_naive_datetime_is_refused_as_the_column_type_refuses_it(db: Database) -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        async with db.transaction() as tx:
+            await SEEN(tx.session, [("a",)], envelope_id="e", received_at=datetime(2026, 1, 1))
+
+
+async def test_update_sets_each_rows_columns_by_its_key(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.deliveries.expect([("m1", "armen@am"), ("m1", "lena@am"), ("m2", "armen@am")])
+    async with db.reading() as tx:
+        ids = {
+            (r.message_id, r.address): r.id
+            for r in (await tx.session.scalars(select(Delivery))).all()
+        }
+    update = BulkUpdate(Delivery.__table__, ("status", "reason"), key="id", shared=("digest",))
+    async with db.transaction() as tx:
+        await update(
+            tx.session,
+            [
+                ("failed", "no such user", ids["m1", "lena@am"]),
+                ("delivered", None, ids["m2", "armen@am"]),
+            ],
+            digest="cd" * 32,
+        )
+    async with db.reading() as tx:
+        rows = {
+            (r.message_id, r.address): (r.status, r.reason, r.digest)
+            for r in (await tx.session.scalars(select(Delivery))).all()
+        }
+    assert rows == {
+        ("m1", "armen@am"): ("pending", None, None),
+        ("m1", "lena@am"): ("failed", "no such user", "cd" * 32),
+        ("m2", "armen@am"): ("delivered", None, "cd" * 32),
+    }
+
+
+async def test_shared_values_must_be_those_declared(db: Database) -> None:
+    async with db.transaction() as tx:
+        with pytest.raises(TypeError, match="shared values are"):
+            await SEEN(tx.session, [("a",)], envelope_id="e")
+        assert await SEEN(tx.session, [], envelope_id="e", received_at=WHEN) == []

@@ -21,7 +21,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
-from uuid import uuid4
 
 from pydantic import BaseModel
 
@@ -31,7 +30,7 @@ from adapters.quality import check_company, check_seizure, check_suspect
 from hub.accounts import Account, Role
 from hub.errors import HubError
 from hub.node import Node
-from message_schemas import Commodity, Company, Seizure, Suspect, record_document
+from message_schemas import Commodity, Company, Seizure, Suspect, new_id, record_document
 from message_schemas.case_records import RecordRef
 from storage import NotFound
 from storage.cases import CaseTables, CommodityIndex, PartyRow, SeizureFilter, SeizureRow
@@ -419,7 +418,7 @@ def _named(view: PartyView, name: str | None) -> bool:
 
 
 def new_ref() -> RecordRef:
-    return uuid4().hex
+    return new_id()
 
 
 def _kind_of(record: BaseModel) -> PartyKind:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import func, insert, select
 
@@ -29,6 +28,7 @@ from message_schemas import (
     Seizure,
     Suspect,
     dump_message,
+    new_id,
     record_document,
 )
 from storage import Database
@@ -131,7 +131,7 @@ async def seizures(
             rows.append(
                 {
                     "id": row_id,
-                    "ref": uuid4().hex,
+                    "ref": new_id(),
                     "status": status,
                     "case_number": seizure.case_number,
                     "occurred_on": day,
@@ -192,7 +192,7 @@ async def suspects(db: Database, node: str, count: int, *, seed: int = 7) -> lis
                 {
                     "id": row_id,
                     "kind": "suspect",
-                    "ref": uuid4().hex,
+                    "ref": new_id(),
                     "display_name": display,
                     "foreign": False,
                     "origin_node": node,

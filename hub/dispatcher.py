@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +23,7 @@ from hub.errors import TransportError
 from hub.loop import PokedLoop
 from hub.transports import Transport
 from keys import KeysError, NodeKeyring, TrustStore, seal
-from message_schemas import EnvelopeHeader, HeaderEntry
+from message_schemas import EnvelopeHeader, HeaderEntry, new_id
 from storage import Database, Pending, StorageError, Store
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ class Dispatcher(PokedLoop):
         self, tx: Store, node: str, bundle: list[Pending], signing_kid: str | None
     ) -> tuple[str, str, bytes]:
         """Seal one bundle, archive it and mark its rows sealed (same transaction)."""
-        envelope_id = uuid.uuid4().hex
+        envelope_id = new_id()
         header = EnvelopeHeader(
             eid=envelope_id,
             sender=self.node,

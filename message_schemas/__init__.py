@@ -25,6 +25,7 @@ from message_schemas.codec import dump_message, parse_message
 from message_schemas.envelope_header import EnvelopeHeader, HeaderEntry
 from message_schemas.errors import SchemaError
 from message_schemas.export import export_json_schemas
+from message_schemas.fields import new_id
 from message_schemas.keys_announce import KeysAnnounce
 from message_schemas.mail import Attachment, Mail
 from message_schemas.message import MESSAGE_TYPES, Message
@@ -65,6 +66,7 @@ __all__ = [
     "Suspect",
     "dump_message",
     "export_json_schemas",
+    "new_id",
     "node_of",
     "parse_address",
     "parse_message",

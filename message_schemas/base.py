@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from message_schemas.address import Address
-from message_schemas.fields import MessageId, UtcDatetime, new_message_id, utc_now
+from message_schemas.fields import MessageId, UtcDatetime, new_id, utc_now
 
 WIRE_CONTEXT = {"wire": True}
 """Validation context for messages read from the wire (see ``MessageBase``)."""
@@ -47,7 +47,7 @@ class MessageBase(BaseModel):
 
     SCHEMA_VERSION: ClassVar[int] = 1
 
-    id: MessageId = Field(default_factory=new_message_id)
+    id: MessageId = Field(default_factory=new_id)
     type: str
     v: int = 1
     sender: Address = Field(alias="from")

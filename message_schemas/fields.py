@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import UTC, datetime
 from typing import Annotated
-from uuid import uuid4
 
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 MessageId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-"""A message id: 32 lowercase hex digits (a uuid4 without dashes)."""
+"""A message id: 32 lowercase hex digits (a UUID without dashes; ours are :func:`new_id`'s)."""
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest as 64 lowercase hex digits."""
@@ -22,8 +23,29 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code, e.g. ``EUR``."""
 
 
-def new_message_id() -> str:
-    return uuid4().hex
+def new_id() -> str:
+    """A new id for a message, an envelope or a case record: a UUID version 7 (RFC 9562
+    §5.7) as 32 lowercase hex digits — 48 bits of Unix time in milliseconds, the version,
+    then 74 random bits (and the variant).
+
+    Ids made later sort later, so the indexes on them grow at one end: with random ids
+    (uuid4) every row touched an index page anywhere, and over a year of traffic (1.8 M
+    mails, every index of the id far larger than SQLite's page cache) each transaction
+    rewrote hundreds of scattered pages — the year-of-SIENA flow ran at two thirds of the
+    pace it kept while the tables were small. The time it carries is no secret: the
+    envelope's routing header says when the message was created. Partners' ids need not
+    be of this kind (any 32 hex digits are a message id).
+    """
+    unix_ms = time.time_ns() // 1_000_000
+    random = secrets.randbits(74)
+    value = (
+        (unix_ms & 0xFFFF_FFFF_FFFF) << 80  # unix_ts_ms
+        | 0x7 << 76  # ver
+        | (random >> 62) << 64  # rand_a (12 bits)
+        | 0b10 << 62  # var
+        | (random & (1 << 62) - 1)  # rand_b (62 bits)
+    )
+    return f"{value:032x}"
 
 
 def utc_now() -> datetime:

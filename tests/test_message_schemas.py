@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +41,7 @@ from message_schemas import (
     Suspect,
     dump_message,
     export_json_schemas,
+    new_id,
     node_of,
     parse_address,
     parse_message,
@@ -466,3 +469,20 @@ hex_ids = st.from_regex(r"[0-9a-f]{32}", fullmatch=True)
 def test_random_valid_mail_round_trips(**fields: object) -> None:
     message = Mail.model_validate(fields)
     assert parse_message(dump_message(message)) == message
+
+
+def test_new_ids_are_uuid7_that_sort_in_creation_order() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    made = []
+    for _ in range(5):
+        made.append(new_id())
+        time.sleep(0.002)  # the next one in a later millisecond
+    assert sorted(made) == made
+    for made_id in made:
+        value = uuid.UUID(made_id)
+        assert (value.version, value.variant) == (7, uuid.RFC_4122)
+        assert made_id == value.hex  # 32 lowercase hex digits: a MessageId
+        when = datetime.fromtimestamp((value.int >> 80) / 1000, UTC)
+        assert before <= when <= datetime.now(UTC)
+    assert len({new_id() for _ in range(10_000)}) == 10_000
+    assert Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b").id > made[-1]

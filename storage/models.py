@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,6 +138,15 @@ class MailboxEntry(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "owner", "folder", name="uq_mailbox_once"),
         Index("ix_mailbox_owner_folder_arrival", "owner", "folder", "id"),
+        # the unread entries only, oldest first: what a subscription and a count ask for
+        Index(
+            "ix_mailbox_unread",
+            "owner",
+            "folder",
+            "id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,55 @@
+"""A mailbox's oldest unread entries come from the partial index of unread entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from storage import Database
+from storage.mailbox import NewMessage
+
+WHEN = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+def message(number: int) -> NewMessage:
+    return NewMessage(
+        f"{number:032x}", "cen.seizure", "cen@ge", ["cen@wco"], None, None, WHEN, "remote",
+        None, b"{}",
+    )  # fmt: skip
+
+
+async def test_oldest_unread_entries_come_in_arrival_order_past_the_read_ones(
+    db: Database,
+) -> None:
+    async with db.transaction() as tx:
+        await tx.mailbox.add_messages([(message(n), ()) for n in range(1, 8)])
+        await tx.mailbox.file_many([(message(n).id, "cen", "inbox") for n in range(1, 8)])
+        await tx.mailbox.mark_read([message(n).id for n in (1, 2, 3, 5)], "cen")
+    async with db.reading() as tx:
+        items = await tx.mailbox.folder("cen", unread_only=True, in_arrival_order=True, limit=2)
+        assert [i.message.id for i in items] == [message(4).id, message(6).id]
+        assert await tx.mailbox.unread_count("cen") == 3
+
+
+async def test_the_unread_query_reads_the_unread_index_on_sqlite(tmp_path: Any) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    try:
+        async with db.reading() as tx:
+            event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+            await tx.mailbox.folder("cen", unread_only=True, in_arrival_order=True, limit=100)
+            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+            [(query, parameters)] = statements
+            conn = await tx.session.connection()
+            plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}", parameters)
+            details = " ".join(row[3] for row in plan)
+        assert "mailbox_entries USING INDEX ix_mailbox_unread" in details
+    finally:
+        await db.close()

@@ -11,6 +11,7 @@ read an address's mailbox.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,15 @@ def make_transport(settings: Settings) -> Transport:
     if settings.amqp_url is not None:
         return AmqpTransport(settings.amqp_url.get_secret_value(), prefix=settings.amqp_prefix)
     return LocalTransport(settings.effective_spool_dir)
+
+
+#: Python's cyclic garbage collector as a running node sets it (process-wide: serving is
+#: the process's work): a young pass every 20,000 allocations instead of 700, an older
+#: one every 50 of those and a full one every 100 (instead of 10 and 10). A node makes
+#: many short-lived objects a message (rows, models, JSON) that reference counting
+#: frees; the default passes found next to nothing and took ≈ 20 % of a busy node's
+#: CPU (mail flow ≈ 10 % faster, the whole CEN ≈ 15 %, in interleaved runs).
+GC_THRESHOLDS = (20_000, 50, 100)
 
 
 class Node:
@@ -114,7 +124,9 @@ class Node:
         ``dispatch=False`` leaves the outbox to another process of the same node (on
         SQLite, which has no row locks, exactly one process of a node may dispatch);
         ``notify=False`` leaves the email notices (if configured) to another process.
+        The process's garbage collector is set to :data:`GC_THRESHOLDS`.
         """
+        gc.set_threshold(*GC_THRESHOLDS)
         self._tasks = [
             *(
                 [asyncio.create_task(self.dispatcher.run(), name=f"{self.id}-dispatcher")]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from nodes import Network, add_user, eventually
 from sqlalchemy import event
 
 from hub.errors import AddressError, HubError, PermissionDenied
+from hub.node import GC_THRESHOLDS
 from keys.signatures import POOLED_FROM
 from message_schemas import Attachment, Mail
 
@@ -245,3 +247,15 @@ async def test_large_bundles_are_verified_by_worker_processes_and_delivered(
     assert am.signatures._ready() is am.signatures._pool  # so the second bundle went to them
     await network.close()
     assert am.signatures._pool is None  # stopped with the node
+
+
+async def test_a_running_node_collects_its_garbage_less_often(network: Network) -> None:
+    default = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        await network.add("ge", run=False)
+        assert gc.get_threshold() == (700, 10, 10)  # opening a node leaves the process alone
+        await network.add("am")
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*default)

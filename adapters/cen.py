@@ -39,6 +39,9 @@ CEN_MAILBOX = "cen"
 CEN_ADDRESS = f"{CEN_MAILBOX}@{WCO_NODE}"
 CASES_MAILBOX = "cases"
 CHUNK = 500  # seizures per hub transaction
+#: seizures filed into the feed in one transaction at the WCO (a projection is a couple of
+#: kilobytes; with the hub's default of 100 the whole CEN took ≈ 5 to 10 % longer)
+INTAKE_BATCH = 500
 
 AGE_BANDS: tuple[tuple[int, AgeBand], ...] = (
     (18, "<18"),
@@ -196,7 +199,7 @@ class CenIntake:
         self.node = node
 
     async def attach(self) -> None:
-        await self.node.subscribe(CEN_MAILBOX, self.receive)
+        await self.node.subscribe(CEN_MAILBOX, self.receive, batch=INTAKE_BATCH)
 
     async def receive(self, messages: Sequence[Message]) -> None:
         """File a batch of ``cen.seizure`` messages in one transaction."""

@@ -26,6 +26,7 @@ from hub.mailbox import Mailbox
 from hub.notifier import Notifier
 from hub.receiver import Receiver
 from hub.router import POSTMASTER, Router
+from hub.subscriptions import BATCH as SUBSCRIPTION_BATCH
 from hub.subscriptions import MessageHandler, Subscription
 from hub.transports import AmqpTransport, LocalTransport, Transport
 from keys import NodeKeyring, SignatureChecker, TrustStore
@@ -144,12 +145,15 @@ class Node:
             ),
         ]
 
-    async def subscribe(self, local: str, handler: MessageHandler) -> Subscription:
+    async def subscribe(
+        self, local: str, handler: MessageHandler, *, batch: int = SUBSCRIPTION_BATCH
+    ) -> Subscription:
         """Feed the messages of ``local@<this node>`` (a service mailbox) to ``handler``.
 
         The adapters' way to receive: the mailbox is created on first use; messages are
-        handed over in arrival order, in batches, each batch until the handler returns
-        without raising (so a handler must take a message twice calmly).
+        handed over in arrival order, in batches of up to ``batch`` (held in memory
+        together), each batch until the handler returns without raising (so a handler
+        must take a message twice calmly).
         """
         async with self.db.transaction() as tx:
             user = await tx.users.find(local)
@@ -157,7 +161,7 @@ class Node:
                 await tx.users.add(local, "service", None, f"{local} service mailbox")
             elif user.role != "service":
                 raise HubError(f"{local}@{self.id} is a person's mailbox, not a service")
-        subscription = Subscription(local, handler, self.mailbox)
+        subscription = Subscription(local, handler, self.mailbox, batch=batch)
         self._subscriptions.append(subscription)
         if self._tasks:
             self._tasks.append(self._start(subscription))

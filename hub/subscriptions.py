@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[Sequence[Message]], Awaitable[None]]
 
 POLL_SECONDS = 1.0
-BATCH = 100  # unread messages handed over (and marked read) at a time
+BATCH = 100  # unread messages handed over (and marked read) at a time, by default
 RETRY_SECONDS = 5.0
 
 
@@ -35,12 +35,14 @@ class Subscription(PokedLoop):
         handler: MessageHandler,
         mailbox: Mailbox,
         *,
+        batch: int = BATCH,
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         super().__init__()
         self.owner = owner
         self.handler = handler
         self.mailbox = mailbox
+        self.batch = batch
         self.retry_seconds = retry_seconds
 
     async def turn(self) -> float:
@@ -55,7 +57,7 @@ class Subscription(PokedLoop):
     async def drain(self) -> bool:
         """Hand every unread message to the handler; True if a batch failed (retried later)."""
         while items := await self.mailbox.folder(
-            self.owner, unread_only=True, in_arrival_order=True, limit=BATCH
+            self.owner, unread_only=True, in_arrival_order=True, limit=self.batch
         ):
             messages = [await self.mailbox.restore(item.message) for item in items]
             try:

@@ -16,12 +16,14 @@ from message_schemas import Mail, Message
 class Collector:
     def __init__(self, failures: int = 0) -> None:
         self.subjects: list[str] = []
+        self.batches: list[int] = []
         self.failures = failures
 
     async def __call__(self, messages: Sequence[Message]) -> None:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("the case store is busy")
+        self.batches.append(len(messages))
         for message in messages:
             assert isinstance(message, Mail)
             self.subjects.append(message.subject)
@@ -71,6 +73,22 @@ async def test_a_failing_handler_gets_the_message_again_and_nothing_jumps_the_qu
     assert collector.subjects == []
     assert await subscription.drain() is False
     assert collector.subjects == ["first", "second"]
+
+
+async def test_a_subscriber_gets_batches_of_the_size_it_asked_for(network: Network) -> None:
+    ge = await network.add("ge", run=False)
+    await add_user(ge, "nino")
+    collector = Collector()
+    await ge.subscribe("cases", collector, batch=3)
+    await ge.submit_many([mail("nino@ge", f"report {n}") for n in range(7)])
+    ge.run()
+
+    async def taken() -> bool:
+        return len(collector.subjects) == 7
+
+    await eventually(taken)
+    assert collector.batches == [3, 3, 1]
+    assert collector.subjects == [f"report {n}" for n in range(7)]
 
 
 async def test_messages_not_yet_taken_survive_a_restart(network: Network) -> None:

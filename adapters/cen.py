@@ -76,8 +76,15 @@ def seizure_ref(node: str, case_ref: str) -> str:
 
 
 def message_id(ref: str, revision: int) -> str:
-    """The same seizure revision always travels under the same message id."""
-    return hashlib.sha256(f"cen.seizure:{ref}:{revision}".encode()).hexdigest()[:32]
+    """The same seizure revision always travels under the same message id.
+
+    Its first 12 hex digits are the case ref's (the time a UUID version 7 ref was made,
+    already in ``seizure_ref``), the other 20 a digest of the ref and revision: the ids of
+    a transmission, which goes in the cases' order, sort in that order, and the indexes
+    on message ids at both ends grow at one end (a digest alone scattered them)."""
+    case_ref = ref.split(":", 1)[1]
+    digest = hashlib.sha256(f"cen.seizure:{ref}:{revision}".encode()).hexdigest()
+    return case_ref[:12] + digest[:20]
 
 
 def project(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from nodes import Network, eventually
 
 from adapters.attached import CaseAdapters, attach
 from adapters.casestore import CaseStore
-from adapters.cen import age_band
+from adapters.cen import age_band, message_id, seizure_ref
 from adapters.errors import NotAllowed
 from adapters.extraction import export
-from message_schemas import PartyLink, Suspect, dump_message
+from message_schemas import PartyLink, Suspect, dump_message, new_id
 
 
 async def national_and_wco(network: Network) -> tuple[CaseAdapters, CaseAdapters]:
@@ -134,3 +135,15 @@ async def test_the_wco_exports_its_feed(network: Network, tmp_path: Path) -> Non
     [row] = json.loads((tmp_path / "feed.json").read_text())
     assert written == 1 and row["seizure_ref"] == f"ge:{ref}" and row["origin_node"] == "ge"
     assert "cocaine" in json.dumps(row)
+
+
+def test_a_seizure_revision_travels_under_one_id_and_ids_follow_the_cases_order() -> None:
+    refs = []
+    for _ in range(3):
+        refs.append(seizure_ref("ge", new_id()))
+        time.sleep(0.002)  # the next case made in a later millisecond
+    ids = [message_id(ref, 1) for ref in refs]
+    assert ids == sorted(ids)
+    assert [message_id(ref, 1) for ref in refs] == ids  # the same revision, the same id
+    assert len({*ids, *(message_id(ref, 2) for ref in refs)}) == 6
+    assert all(len(made) == 32 and set(made) <= set("0123456789abcdef") for made in ids)

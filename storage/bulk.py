@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.store import ROWS_PER_STATEMENT, in_chunks
 
@@ -88,6 +88,12 @@ class _Statement:
         head = common.rows([tuple(shared[name] for name in self.shared)])[0]
         return [head + row for row in each.rows(rows)] if head else each.rows(rows)
 
+    async def _connection(self, session: AsyncSession) -> AsyncConnection:
+        """The session's connection, once what the session holds is flushed (as
+        ``session.execute`` does: rows added through the ORM are written first)."""
+        await session.flush()
+        return await session.connection()
+
     def _quoted(self, dialect: Dialect, name: str) -> str:
         return dialect.identifier_preparer.quote(name)
 
@@ -133,7 +139,7 @@ class BulkInsert(_Statement):
         shared columns' values); the returned column of the rows inserted now."""
         if not rows:
             return []
-        connection = await session.connection()
+        connection = await self._connection(session)
         dialect = connection.dialect
         values = self._converted(dialect, rows, shared)
         if self.returning is None:  # one statement executed for every row
@@ -169,7 +175,7 @@ class BulkUpdate(_Statement):
         """Update each row (its columns' values, then its key); ``shared`` gives the shared
         columns' values."""
         if rows:
-            connection = await session.connection()
+            connection = await self._connection(session)
             dialect = connection.dialect
             values = self._converted(dialect, rows, shared)
             await connection.exec_driver_sql(self._statement(dialect), values)

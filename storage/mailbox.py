@@ -86,8 +86,9 @@ class MailboxRepository:
     ) -> set[str]:
         """Store each message once; the ids stored now (an id stored before is left alone).
 
-        Two statements for a batch of up to a thousand, whatever its size: the new rows
-        (``INSERT … ON CONFLICT DO NOTHING RETURNING id``), then their attachments' rows.
+        Two statements for up to a thousand messages (one more of each per thousand): the
+        new rows (``INSERT … ON CONFLICT DO NOTHING RETURNING id``), then their
+        attachments' rows.
         """
         fresh: dict[str, tuple[NewMessage, Sequence[AttachmentMeta]]] = {}
         for message, attachments in messages:

@@ -35,6 +35,16 @@ async def test_insert_returns_only_the_rows_inserted_now(db: Database) -> None:
     assert {r.received_at for r in rows} == {WHEN}
 
 
+async def test_rows_added_through_the_orm_are_written_first(db: Database) -> None:
+    async with db.transaction() as tx:
+        tx.session.add(SeenMessage(message_id="a", envelope_id="e0", received_at=WHEN))
+        fresh = await SEEN(tx.session, [("a",), ("b",)], envelope_id="e1", received_at=WHEN)
+    assert fresh == ["b"]  # "a" was in the table already: the session's row went first
+    async with db.reading() as tx:
+        held = await tx.session.get(SeenMessage, "a")
+    assert held is not None and held.envelope_id == "e0"
+
+
 async def test_more_rows_than_one_statement_holds_all_come_back(db: Database) -> None:
     ids = [(f"m{n:05d}",) for n in range(2_345)]
     async with db.transaction() as tx:

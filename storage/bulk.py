@@ -77,7 +77,8 @@ class _Statement:
         self, dialect: Dialect, rows: Sequence[Sequence[Any]], shared: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
         if set(shared) != set(self.shared):
-            raise TypeError(f"{self.table.name}: shared values are {self.shared}, not {shared}")
+            given = tuple(sorted(shared))
+            raise TypeError(f"{self.table.name}: shared values are {self.shared}, not {given}")
         columns = self._columns.get(dialect.name)
         if columns is None:
             columns = self._columns[dialect.name] = (

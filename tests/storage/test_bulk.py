@@ -8,17 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from storage import Database
-from storage.bulk import BulkInsert, BulkUpdate
+from storage.bulk import BulkUpdate
+from storage.evidence import _SEEN as SEEN  # the seen ids' statement, as the receiver runs it
 from storage.mailbox import NewMessage
 from storage.models import Delivery, Message, SeenMessage
 
-SEEN = BulkInsert(
-    SeenMessage.__table__,
-    ("message_id",),
-    shared=("envelope_id", "received_at"),
-    skip_duplicates=True,
-    returning="message_id",
-)
 WHEN = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
 

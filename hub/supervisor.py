@@ -46,6 +46,10 @@ def worker_main(settings: Settings, index: int) -> None:
     """One worker process: a node that consumes (and maybe dispatches) until signalled."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.effective_database_url.startswith("sqlite"):
+        from storage import sqlite_driver
+
+        sqlite_driver.shared_with_other_processes()  # the workers write to one file
     asyncio.run(_serve(settings, index))
 
 

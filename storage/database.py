@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_driver
+from storage.checkpoints import Checkpointer
 from storage.errors import StorageError
 from storage.store import Store
 
@@ -83,6 +84,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    """The log is copied by the database's :class:`Checkpointer`, not by a commit."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 class Database:
     """One node's database."""
 
@@ -90,20 +98,30 @@ class Database:
         self.url = url
         self.reconnect_within = reconnect_within
         self._server_lost = False  # a transaction failed for want of the server
+        self._writer = asyncio.Lock() if url.startswith("sqlite") else None
+        self._checkpointer: Checkpointer | None = None
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._checkpointer = Checkpointer(Path(path), self._writer)
         sqlite = url.startswith("sqlite")
         # a server's connections can die behind the pool's back (a restart): ping them
         # first; a SQLite file has no link to lose, and the ping would cost every transaction.
-        # SQLite's statements go through storage.sqlite_driver: one thread hop each
-        options: dict[str, Any] = {"module": sqlite_driver.dbapi()} if sqlite else {}
+        # SQLite's statements go through storage.sqlite_driver: a write transaction's on
+        # the event loop (its connections may be used from that thread, not only from
+        # aiosqlite's), every other one a thread hop
+        options: dict[str, Any] = (
+            {"module": sqlite_driver.dbapi(), "connect_args": {"check_same_thread": False}}
+            if sqlite
+            else {}
+        )
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        if self._checkpointer is not None:
+            event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = asyncio.Lock() if sqlite else None
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
@@ -162,6 +180,9 @@ class Database:
         previous one ends. A transaction opened inside one this task already holds goes
         ahead, as before (it would otherwise wait for itself). Other processes of the node
         (``--workers``) still meet the busy handler. PostgreSQL needs none of this.
+
+        Holding the lock, the task's statements run on the event loop's thread
+        (``sqlite_driver.on_the_loop``); when it ends, the :class:`Checkpointer` is told.
         """
         if self._writer is None or _holding_writer.get():
             yield
@@ -169,9 +190,12 @@ class Database:
         async with self._writer:
             token = _holding_writer.set(True)
             try:
-                yield
+                with sqlite_driver.on_the_loop():
+                    yield
             finally:
                 _holding_writer.reset(token)
+                if self._checkpointer is not None:
+                    self._checkpointer.wrote()
 
     async def _wait_for_server(self) -> None:
         """Until a connection is had again (then the next transactions run at once), or the
@@ -198,4 +222,6 @@ class Database:
             yield session
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage import Database
+from storage import Database, sqlite_driver
 from storage.database import CACHE_KIB
 
 
@@ -75,16 +75,42 @@ async def test_a_failing_statement_raises_and_its_transaction_keeps_nothing(
         assert (await tx.session.execute(text("SELECT name FROM t"))).scalars().all() == ["after"]
 
 
-async def test_a_statement_is_one_call_into_the_thread_and_a_commit_needs_no_rollback(
+async def test_a_read_is_one_call_into_the_thread_per_statement(
     sqlite: Database, thread_calls: list[str]
 ) -> None:
-    async with sqlite.transaction() as tx:  # the pool's connection is made before counting
+    async with sqlite.reading() as tx:  # the pool's connection is made before counting
         await tx.session.execute(text("SELECT 1"))
     thread_calls.clear()
+    async with sqlite.reading() as tx:
+        await tx.session.execute(text("SELECT name FROM t"))
+        await tx.session.execute(text("SELECT count(*) FROM t"))
+    assert thread_calls == ["_run", "_run", "commit"]
+
+
+async def test_a_write_transaction_runs_on_the_event_loop_without_a_thread_call(
+    sqlite: Database, thread_calls: list[str]
+) -> None:
     async with sqlite.transaction() as tx:
         await tx.session.execute(text("INSERT INTO t (name) VALUES ('one')"))
-        await tx.session.execute(text("SELECT name FROM t"))
-    assert thread_calls == ["_run", "_run", "commit"]
+        assert (await tx.session.execute(text("SELECT name FROM t"))).scalars().all() == ["one"]
+    with pytest.raises(IntegrityError):
+        async with sqlite.transaction() as tx:
+            await tx.session.execute(text("INSERT INTO t (name) VALUES ('two')"))
+            await tx.session.execute(text("INSERT INTO t (name) VALUES ('one')"))
+    assert thread_calls == []  # statements, the commit and the rollback alike
+    async with sqlite.reading() as tx:  # committed once, rolled back once
+        assert (await tx.session.execute(text("SELECT name FROM t"))).scalars().all() == ["one"]
+
+
+async def test_processes_sharing_the_file_keep_writes_in_the_thread(
+    sqlite: Database, thread_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``icomm serve --workers N``: waiting for another process's lock must hold no loop."""
+    monkeypatch.setattr(sqlite_driver, "_loop_allowed", True)  # restored after the test
+    sqlite_driver.shared_with_other_processes()
+    async with sqlite.transaction() as tx:
+        await tx.session.execute(text("INSERT INTO t (name) VALUES ('one')"))
+    assert thread_calls == ["_run", "commit"]
     thread_calls.clear()
     with pytest.raises(IntegrityError):
         async with sqlite.transaction() as tx:

@@ -188,6 +188,16 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
 
 
+def on_the_loop_connection(dbapi_connection: Any) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection under a pooled connection, to run a statement on
+    directly, when this task's statements run on the loop (else None: go through
+    SQLAlchemy). The transaction it writes in is then rolled back like any other."""
+    if not _on_loop.get() or not isinstance(dbapi_connection, OneHopConnection):
+        return None
+    dbapi_connection._settled = False  # a statement ran: a failure must roll it back
+    return dbapi_connection._connection._conn  # type: ignore[attr-defined, no-any-return]
+
+
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """SQLAlchemy's aiosqlite DB-API shim, with connections that use :class:`OneHopCursor`."""
 

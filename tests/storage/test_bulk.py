@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from storage import Database
 from storage.bulk import BulkUpdate
@@ -113,3 +114,22 @@ async def test_shared_values_must_be_those_declared(db: Database) -> None:
         with pytest.raises(TypeError, match="shared values are"):
             await SEEN(tx.session, [("a",)], envelope_id="e")
         assert await SEEN(tx.session, [], envelope_id="e", received_at=WHEN) == []
+
+
+async def test_a_failing_bulk_statement_raises_sqlalchemys_error_and_rolls_back(
+    db: Database,
+) -> None:
+    """On SQLite a write transaction's bulk statements run straight on the driver: the
+    error is still SQLAlchemy's, and a transaction of nothing but bulk statements is
+    still rolled back (the rows before the failure are not committed by the next one)."""
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as tx:
+            await SEEN(tx.session, [("a",)], envelope_id="e1", received_at=WHEN)
+            await tx.deliveries.expect([("m", "armen@am"), ("m", "armen@am")])
+    async with db.transaction() as tx:  # the next transaction on the pooled connection
+        await SEEN(tx.session, [("b",)], envelope_id="e2", received_at=WHEN)
+    async with db.reading() as tx:
+        seen = (await tx.session.scalars(select(SeenMessage.message_id))).all()
+        deliveries = (await tx.session.scalars(select(Delivery.message_id))).all()
+    assert seen == ["b"]
+    assert deliveries == []

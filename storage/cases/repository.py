@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkInsert
 from storage.cases.tables import (
     CommodityRow,
     FeedRow,
@@ -390,6 +391,11 @@ class FeedEntry:
     record: dict[str, Any]
 
 
+#: the feed's new rows, in :class:`FeedRepository.file`'s order of keys
+_FEED_COLUMNS = ("seizure_ref", "origin_node", "revision", "message_id", "seizure_date", "record")
+_FEED = BulkInsert(FeedRow.__table__, (*_FEED_COLUMNS, "superseded"), shared=("received_at",))
+
+
 class FeedRepository:
     """The global CEN's intake at the WCO's node: the newest revision of each seizure."""
 
@@ -421,7 +427,6 @@ class FeedRepository:
                     "message_id": entry.message_id,
                     "seizure_date": entry.seizure_date,
                     "record": entry.record,
-                    "received_at": now,
                     "superseded": 0,
                 }
                 outcomes.append("new")
@@ -442,8 +447,8 @@ class FeedRepository:
                 elif first is not None:  # an earlier revision in this same batch
                     first.update(newer, superseded=first["superseded"] + 1)
                 outcomes.append("superseded")
-        if new:
-            await self.session.execute(insert(FeedRow.__table__), list(new.values()))
+        rows = [(*(n[c] for c in _FEED_COLUMNS), n["superseded"]) for n in new.values()]
+        await _FEED(self.session, rows, received_at=now)
         await self.session.flush()
         return outcomes
 

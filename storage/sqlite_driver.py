@@ -1,4 +1,4 @@
-"""SQLite through aiosqlite with one thread hop a statement.
+"""SQLite through aiosqlite: write transactions on the event loop, reads one thread hop each.
 
 aiosqlite runs each SQLite call in the connection's own thread and hands the result
 back to the event loop. SQLAlchemy's adapter makes four such calls for one statement

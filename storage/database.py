@@ -81,12 +81,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # mails with their search index entries otherwise spills pages mid-transaction
     # (the SIENA flow ran ≈ 4 % faster); the cache fills only as pages are read
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    cursor.close()
-
-
-def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
-    """The log is copied by the database's :class:`Checkpointer`, not by a commit."""
-    cursor = dbapi_connection.cursor()
+    # the log is copied by the database's Checkpointer, off the loop, not by the commit
+    # that crosses 1,000 pages (an in-memory database has no log to copy)
     cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
@@ -98,14 +94,14 @@ class Database:
         self.url = url
         self.reconnect_within = reconnect_within
         self._server_lost = False  # a transaction failed for want of the server
-        self._writer = asyncio.Lock() if url.startswith("sqlite") else None
+        sqlite = url.startswith("sqlite")
+        self._writer = asyncio.Lock() if sqlite else None
         self._checkpointer: Checkpointer | None = None
-        if url.startswith("sqlite"):
+        if self._writer is not None:
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self._checkpointer = Checkpointer(Path(path), self._writer)
-        sqlite = url.startswith("sqlite")
         # a server's connections can die behind the pool's back (a restart): ping them
         # first; a SQLite file has no link to lose, and the ping would cost every transaction.
         # SQLite's statements go through storage.sqlite_driver: a write transaction's on
@@ -119,8 +115,6 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        if self._checkpointer is not None:
-            event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from keys import EnvelopeError, SignatureChecker, SignedItem, sign, verify_item
+from keys.envelope import signatures_valid
 from keys.signatures import POOLED_FROM
 
 if TYPE_CHECKING:
@@ -142,3 +144,23 @@ async def test_a_worker_that_dies_is_replaced_and_its_batch_checked_here(
     await started(pooled)
     assert pooled._pool is not None and pooled._pool is not first
     assert all(isinstance(r, SignedItem) for r in await pooled.verify(items, am.trust))
+
+
+def test_signatures_made_by_openssl_verify_and_forgeries_or_short_ones_do_not() -> None:
+    """The keyring signs with cryptography (OpenSSL) and the check is libsodium's: the
+    two agree on RFC 8032 Ed25519; a signature over other bytes, cut short, made with
+    another key or of the wrong length is refused, never an exception."""
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    signed = b"eyJhbGciOiJFZDI1NTE5In0.eyJuIjoxfQ"
+    signature = key.sign(signed)
+    assert signatures_valid(
+        [
+            (public, signature, signed),
+            (public, signature, signed + b"x"),
+            (public, signature[:-1], signed),
+            (public, signature + b"\0", signed),
+            (public, other.sign(signed), signed),
+            (public, b"", signed),
+        ]
+    ) == [True, False, False, False, False, False]

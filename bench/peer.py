@@ -21,6 +21,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import select
 
 from hub.config import Settings
 from hub.node import Node
+from message_schemas import Message
 from storage import Database
 from storage.models import MailboxEntry
 
@@ -41,8 +43,8 @@ def signal_arrivals(node: Node) -> asyncio.Event:
     arrived = asyncio.Event()
     poke = node.receiver.on_inbox
 
-    def on_inbox() -> None:
-        poke()
+    def on_inbox(messages: Sequence[tuple[Message, int]]) -> None:
+        poke(messages)
         arrived.set()
 
     node.receiver.on_inbox = on_inbox

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +18,11 @@ from storage import (
     StoredMessage,
 )
 
+#: messages that arrived from other nodes for a subscribed mailbox, kept as the receiver
+#: parsed them, at most this many bytes of JSON in all: the subscription hands them over
+#: without parsing their rows again (a subscription further behind reads its rows)
+ARRIVED_BYTES = 16 * 2**20
+
 
 @dataclass(frozen=True)
 class OpenedMessage:
@@ -30,6 +35,20 @@ class Mailbox:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
+        self._arrived: dict[str, tuple[Message, int]] = {}  # by id, oldest first
+        self._arrived_bytes = 0
+
+    def arrived(self, messages: Iterable[tuple[Message, int]]) -> None:
+        """Keep messages just filed here, with their size, for :meth:`restore` (mail is not
+        kept: its attachments are restored from the blob store). The oldest go first once
+        :data:`ARRIVED_BYTES` is exceeded."""
+        for message, size in messages:
+            if not isinstance(message, Mail) and message.id not in self._arrived:
+                self._arrived[message.id] = (message, size)
+                self._arrived_bytes += size
+        while self._arrived_bytes > ARRIVED_BYTES:
+            _, size = self._arrived.pop(next(iter(self._arrived)))
+            self._arrived_bytes -= size
 
     async def folder(
         self,
@@ -70,7 +89,13 @@ class Mailbox:
 
     async def restore(self, row: StoredMessage) -> Message:
         """A message as it was sent, from its row (a folder's listing holds the rows), its
-        attachments restored from the blob store: no lookup unless it is a mail."""
+        attachments restored from the blob store: no lookup unless it is a mail. One kept
+        by :meth:`arrived` is handed over once as it was parsed on arrival (its row holds
+        the very bytes it was parsed from)."""
+        kept = self._arrived.pop(row.id, None)
+        if kept is not None:
+            self._arrived_bytes -= kept[1]
+            return kept[0]
         metas: Sequence[StoredAttachment] = ()
         if row.type == "mail":
             async with self.db.transaction() as tx:

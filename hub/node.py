@@ -30,7 +30,7 @@ from hub.subscriptions import BATCH as SUBSCRIPTION_BATCH
 from hub.subscriptions import MessageHandler, Subscription
 from hub.transports import AmqpTransport, LocalTransport, Transport
 from keys import NodeKeyring, SignatureChecker, TrustStore
-from message_schemas import KeysAnnounce, Message
+from message_schemas import KeysAnnounce, Message, parse_address
 from storage import BlobStore, Database
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Node:
             signatures=self.signatures,
             clock_skew=timedelta(seconds=settings.clock_skew_seconds),
             on_outbox=self.dispatcher.poke,
-            on_inbox=self._poke_subscriptions,
+            on_inbox=self._arrived,
         )
         url = settings.notify_smtp_url
         self.notifier = Notifier(settings, self.db, url.get_secret_value()) if url else None
@@ -169,6 +169,17 @@ class Node:
 
     def _start(self, subscription: Subscription) -> asyncio.Task[None]:
         return asyncio.create_task(subscription.run(), name=f"{self.id}-{subscription.owner}")
+
+    def _arrived(self, messages: Sequence[tuple[Message, int]]) -> None:
+        """Messages from other nodes filed here: the subscribed mailboxes' are kept parsed
+        for their subscription (see ``Mailbox.arrived``), then every subscription is poked."""
+        owners = {(subscription.owner, self.id) for subscription in self._subscriptions}
+        self.mailbox.arrived(
+            (message, size)
+            for message, size in messages
+            if any(parse_address(address) in owners for address in message.to)
+        )
+        self._poke_subscriptions()
 
     def _poke_subscriptions(self) -> None:
         for subscription in self._subscriptions:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from hub.errors import NotYet, Reason, Rejected
@@ -64,7 +64,7 @@ class Receiver:
         signatures: SignatureChecker,
         clock_skew: timedelta,
         on_outbox: Callable[[], None],
-        on_inbox: Callable[[], None],
+        on_inbox: Callable[[Sequence[tuple[Message, int]]], None],
     ) -> None:
         self.node = node
         self.db = db
@@ -107,10 +107,10 @@ class Receiver:
                 log.warning("quarantined envelope %s: replay", envelope_id)
                 return
             accepted = await self._first_seen(tx, header, items, signed, checked)
-            queued = await self._store(tx, header, accepted)
-        if queued:  # something was delivered here, and its receipt waits to leave
+            receipted = await self._store(tx, header, accepted)
+        if receipted:  # something was delivered here, and its receipt waits to leave
             self.on_outbox()
-            self.on_inbox()
+            self.on_inbox([(m, len(payload)) for m, _, payload in accepted if m.id in receipted])
 
     def _open(self, raw: bytes) -> tuple[EnvelopeHeader, list[str]]:
         """Decrypt an envelope and read its routing header; Rejected says why not."""
@@ -196,9 +196,9 @@ class Receiver:
 
     async def _store(
         self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str, bytes]]
-    ) -> bool:
+    ) -> set[str]:
         """Record receipts, import announced keys, store and deliver the rest, and queue
-        one receipt per sending node for the messages delivered; True when one was queued.
+        one receipt per sending node for the messages delivered; the ids receipted.
 
         A receipt speaks only for its own node's recipients: a result for an address at
         another node is ignored (and logged).
@@ -271,7 +271,7 @@ class Receiver:
                 )
             )
         await tx.outbox.add([self._receipt(node, acks) for node, acks in by_node.items()])
-        return bool(delivered)
+        return {message.id for message, _, _ in delivered}
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
         """Signer, clock window and addressing.

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pytest
 from nodes import Network, add_user, eventually
 
 from hub.errors import HubError
+from hub.mailbox import ARRIVED_BYTES
 from hub.node import Node
+from hub.router import stored_form
 from hub.subscriptions import Subscription
-from message_schemas import Mail, Message
+from message_schemas import Alert, Mail, Message
 
 
 class Collector:
@@ -118,3 +120,84 @@ async def test_a_persons_mailbox_cannot_be_subscribed(network: Network) -> None:
     await add_user(ge, "nino")
     with pytest.raises(HubError, match="a person's mailbox"):
         await ge.subscribe("nino", Collector())
+
+
+class Alerts:
+    """Takes alerts; fails the first ``failures`` batches."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.taken: list[Alert] = []
+        self.failures = failures
+
+    async def __call__(self, messages: Sequence[Message]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the case store is busy")
+        self.taken += [m for m in messages if isinstance(m, Alert)]
+
+
+def alert(n: int, to: tuple[str, ...] = ("cases@ge", "nino@ge")) -> Alert:
+    return Alert(
+        sender="armen@am",
+        to=list(to),
+        subject=f"profile hit {n}",
+        severity="high",
+        profile="tobacco-route",
+        body="a truck on the watched route",
+    )
+
+
+async def test_remote_messages_are_handed_over_as_parsed_on_arrival_and_again_from_their_rows(
+    network: Network,
+) -> None:
+    """What arrives for a subscribed mailbox is kept as parsed for the handler (only that
+    mailbox's); a batch the handler refused comes again, read from the rows: equal."""
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    alerts = Alerts(failures=1)
+    await ge.subscribe("cases", alerts)
+    parsed = {}
+    kept = ge.mailbox.arrived
+
+    def spy(messages: Iterable[tuple[Message, int]]) -> None:
+        messages = list(messages)
+        parsed.update((m.id, m) for m, _ in messages)
+        kept(messages)
+
+    ge.mailbox.arrived = spy  # type: ignore[method-assign]
+    personal = await am.submit(alert(9, to=("nino@ge",)))
+    sent = [await am.submit(alert(n)) for n in range(3)]
+
+    async def taken() -> bool:
+        return len(alerts.taken) == 3
+
+    await eventually(taken)
+    assert personal.id not in parsed  # only what a subscribed mailbox will take is kept
+    assert sorted(parsed) == sorted(m.id for m in sent)
+    assert [a.subject for a in alerts.taken] == ["profile hit 0", "profile hit 1", "profile hit 2"]
+    assert alerts.taken == [parsed[m.id] for m in sent]
+    assert alerts.taken[0] is not parsed[sent[0].id]  # refused, then read from its row
+    assert ge.mailbox._arrived == {}  # nothing left behind
+
+
+async def test_messages_kept_from_arrival_are_handed_over_once_and_bounded(
+    network: Network,
+) -> None:
+    ge = await network.add("ge", run=False)
+    stored = []
+    async with ge.db.transaction() as tx:
+        for n in range(3):
+            message = alert(n)
+            await tx.mailbox.add_message(stored_form(message, "remote"))
+            stored.append((message, await tx.mailbox.get(message.id)))
+    first, second, third = stored
+    ge.mailbox.arrived([(first[0], ARRIVED_BYTES // 2), (second[0], ARRIVED_BYTES // 2)])
+    ge.mailbox.arrived([(third[0], 1)])  # over the budget: the oldest is let go
+    assert await ge.mailbox.restore(first[1]) is not first[0]  # parsed from its row
+    assert await ge.mailbox.restore(first[1]) == first[0]
+    assert await ge.mailbox.restore(second[1]) is second[0]
+    assert await ge.mailbox.restore(third[1]) is third[0]
+    assert await ge.mailbox.restore(third[1]) is not third[0]  # handed over once
+    ge.mailbox.arrived([(mail("armen@am", "with attachments"), 10)])
+    assert ge.mailbox._arrived == {}  # mail is restored with its blobs, never kept

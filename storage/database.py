@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import pydantic_core
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -87,6 +88,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_text(value: Any) -> str:
+    """A JSON column's text: pydantic-core's serializer, ≈ 4 times the standard library's
+    speed (a feed record, a message's recipients: a few per message filed)."""
+    return pydantic_core.to_json(value).decode()
+
+
 class Database:
     """One node's database."""
 
@@ -112,7 +119,9 @@ class Database:
             if sqlite
             else {}
         )
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=not sqlite, json_serializer=_json_text, **options
+        )
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -140,6 +140,18 @@ class Transmission:
     message: CenSeizure
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A seizure revision handed to the hub for ``cen@wco``: what a transmission answers,
+    small, so that sending the whole CEN keeps no projection in memory (the projections of
+    315,000 seizures held ≈ 1.5 GB)."""
+
+    case_ref: str
+    case_number: str | None
+    revision: int
+    message_id: str
+
+
 class CenLink:
     """A national node's side: what will go to the CEN, and the one-click transmission."""
 
@@ -154,23 +166,23 @@ class CenLink:
             pending += page
         return pending
 
-    async def transmit(self, username: str) -> list[Transmission]:
+    async def transmit(self, username: str) -> list[Sent]:
         """Send what is pending to ``cen@wco`` (admins only); returns what was sent.
 
         A page of cases at a time: projected, submitted, recorded as sent, so that memory
-        stays flat however many cases go, and an interruption leaves only whole pages sent
-        (the next click sends the rest; a page sent twice is the same messages, which the
-        hub submits once).
+        stays flat however many cases go (only a small :class:`Sent` a case is kept), and an
+        interruption leaves only whole pages sent (the next click sends the rest; a page
+        sent twice is the same messages, which the hub submits once).
         """
         await self.store.actor(username, [Role.ADMIN])
-        sent: list[Transmission] = []
+        sent: list[Sent] = []
         async for page in self._pages():
             await self.node.submit_many([t.message for t in page])
             async with self.store.unit() as tx:
                 await tx.seizures.record_transmissions(
                     [(t.seizure_id, t.revision, t.message.id) for t in page]
                 )
-            sent += page
+            sent += [Sent(t.case_ref, t.case_number, t.revision, t.message.id) for t in page]
         return sent
 
     async def _pages(self) -> AsyncIterator[list[Transmission]]:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from adapters.attached import attach
-from adapters.cen import CEN_ADDRESS, Transmission
+from adapters.cen import CEN_ADDRESS, Sent, Transmission
 from hub.cli.options import ConfigFile, DataDir, console, settings_from
 from hub.cli.session import with_node
 from hub.node import Node
@@ -18,6 +18,7 @@ from storage.cases import FeedRow
 app = typer.Typer(help="Send validated seizures to the WCO's global CEN.", no_args_is_help=True)
 
 User = Annotated[str, typer.Option("--user", "-u", help="The admin who transmits.")]
+SHOWN = 50  # seizures listed after a transmission (the count says how many in all)
 
 
 def _pending_table(pending: list[Transmission]) -> Table:
@@ -62,14 +63,21 @@ def transmit(user: User, data_dir: DataDir = None, config: ConfigFile = None) ->
     """Send every validated seizure not yet sent (a corrected one again, as a new revision)."""
     settings = settings_from(data_dir, config)
 
-    async def send(node: Node) -> list[Transmission]:
+    async def send(node: Node) -> list[Sent]:
         return await (await attach(node)).cen.transmit(user)
 
     sent = with_node(settings, send)
     if not sent:
         console.print("nothing to send: every validated seizure has gone")
         return
-    console.print(_pending_table(sent))
+    table = Table(title=f"sent to {CEN_ADDRESS}")
+    for column in ("case (stays here)", "revision", "message"):
+        table.add_column(column)
+    for item in sent[:SHOWN]:
+        table.add_row(item.case_number or item.case_ref, str(item.revision), item.message_id)
+    console.print(table)
+    if len(sent) > SHOWN:
+        console.print(f"… and {len(sent) - SHOWN} more")
     console.print(
         f"{len(sent)} seizure(s) queued for {CEN_ADDRESS}; they leave while the node runs "
         "(icomm serve)"

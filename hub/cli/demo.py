@@ -118,10 +118,10 @@ async def _cen_steps(ge: Node, wco: Node) -> None:
         raise RuntimeError("the wco node keeps no CEN feed")
 
     async def filed() -> bool:
-        return any(row.message_id == sent.message.id for row in await intake.feed(1000))
+        return any(row.message_id == sent.message_id for row in await intake.feed(1000))
 
     await _wait_for("the seizure to reach cen@wco", filed)
-    [row] = [row for row in await intake.feed(1000) if row.message_id == sent.message.id]
+    [row] = [row for row in await intake.feed(1000) if row.message_id == sent.message_id]
     console.print(
         Panel(
             json.dumps(row.record, indent=2, ensure_ascii=False),

@@ -61,7 +61,7 @@ def test_cen_pending_then_one_click_transmit_then_nothing_twice(tmp_path: Path) 
     code, _, err = icomm(data, "cen", "transmit", "--user", "nino")
     assert code == 1 and "needs admin" in err
     code, out, _ = icomm(data, "cen", "transmit", "--user", "giorgi")
-    assert code == 0 and "1 seizure(s) queued for cen@wco" in out
+    assert code == 0 and "1 seizure(s) queued for cen@wco" in out and "GE-2026-0777" in out
     code, out, _ = icomm(data, "cen", "transmit", "--user", "giorgi")
     assert code == 0 and "nothing to send" in out
 

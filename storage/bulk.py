@@ -41,7 +41,11 @@ class _Columns:
     """A statement's parameters, in order, and how to convert them for one dialect."""
 
     def __init__(self, table: Table, names: Sequence[str], dialect: Dialect) -> None:
-        processors = [table.c[name].type.bind_processor(dialect) for name in names]
+        # the dialect's own type (a time as SQLite's text form), as the ORM converts: the
+        # generic type's processor left a time to the driver, which wrote another form
+        processors = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        ]
         self.converting = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:

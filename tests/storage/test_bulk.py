@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import Database
@@ -71,6 +71,18 @@ async def test_values_are_converted_as_the_column_types_convert_them(db: Databas
     assert stored.subject == "seizure\ufffdreport"  # the text type's NUL rule
     assert stored.payload == b"\x00\xffsigned"
     assert stored.thread_id is None
+
+
+async def test_a_time_is_written_in_the_form_the_orm_writes_it(db: Database) -> None:
+    """One form of a time in a column, whichever way the row came (SQLite keeps times as
+    text, where two forms would compare wrongly): the dialect's, not the driver's."""
+    async with db.transaction() as tx:
+        tx.session.add(SeenMessage(message_id="orm", envelope_id="e0", received_at=WHEN))
+        await SEEN(tx.session, [("bulk",)], envelope_id="e1", received_at=WHEN)
+    query = f"SELECT message_id, CAST(received_at AS TEXT) FROM {SeenMessage.__tablename__}"
+    async with db.reading() as tx:
+        forms = {id_: form for id_, form in await tx.session.execute(text(query))}
+    assert forms["bulk"] == forms["orm"]
 
 
 async def test_a_naive_datetime_is_refused_as_the_column_type_refuses_it(db: Database) -> None:

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
         None,
         ge=0,
         le=64,
-        description="processes checking the signatures of large bundles; "
-        "default: one per CPU but two (at most 4); 0: in the node's own process",
+        description="threads checking the signatures of large bundles beside the event loop; "
+        "default: one per CPU but one (at least 1, at most 4); 0: on the event loop",
     )
     max_message_bytes: int = Field(
         16 * 2**20, ge=2**16, le=48 * 2**20, description="largest message, attachments included"

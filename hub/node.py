@@ -1,7 +1,7 @@
 """One running node: the single place that wires start-up and shuts down in reverse.
 
 Start-up order: database (migrations applied), keys, trust store and the signature
-checker (its worker processes start on the first large bundle), blob store, transport,
+checker (its worker threads start on the first large bundle), blob store, transport,
 then the dispatcher and the consumer of this node's queue. ``close`` stops them in the
 opposite order. Adapters, the CLI and (later) the web and SMTP
 entry points use the node only through this published interface: submit a message,

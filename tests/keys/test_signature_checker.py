@@ -1,13 +1,11 @@
-"""A bundle's signatures checked together: in the node's process or in worker processes,
-the same verdict for every item, in order."""
+"""A bundle's signatures checked together: on the event loop or in worker threads, the
+same verdict for every item, in order."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import os
-import signal
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 import pytest
@@ -34,16 +32,7 @@ def verdicts(results: list[SignedItem | EnvelopeError]) -> list[str]:
     ]
 
 
-async def started(checker: SignatureChecker) -> None:
-    """Until the checker's workers answer (it hands them nothing before)."""
-    for _ in range(300):
-        if checker._pool is not None and all(f.done() for f in checker._warming):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the workers did not start within 15 s")
-
-
-@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "two-workers"])
+@pytest.mark.parametrize("workers", [0, 2], ids=["on-the-loop", "two-workers"])
 async def test_every_item_gets_its_own_verdict_in_order(
     workers: int, make_node: NodeFactory, ge_am: tuple[Node, Node]
 ) -> None:
@@ -59,9 +48,6 @@ async def test_every_item_gets_its_own_verdict_in_order(
     ]
     checker = SignatureChecker(workers)
     try:
-        if workers:
-            await checker.verify(good[:POOLED_FROM], am.trust)  # starts the workers
-            await started(checker)
         results = await checker.verify(items, am.trust)
     finally:
         checker.close()
@@ -80,39 +66,41 @@ async def test_every_item_gets_its_own_verdict_in_order(
             assert verify_item(jws, am.trust) == result
 
 
-async def test_a_large_bundle_goes_to_the_workers_and_closing_stops_them(
-    ge_am: tuple[Node, Node],
+async def test_a_large_bundle_is_checked_in_worker_threads_and_closing_stops_them(
+    ge_am: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ge, am = ge_am
-    checker = SignatureChecker(workers=1)
+    checked_in: list[str] = []
+
+    def recording(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+        checked_in.append(threading.current_thread().name)
+        return signatures_valid(checks)
+
+    monkeypatch.setattr("keys.signatures.signatures_valid", recording)
+    checker = SignatureChecker(workers=2)
     few = [sign(b"{}", ge.keyring) for _ in range(3)]
     assert all(isinstance(r, SignedItem) for r in await checker.verify(few, am.trust))
-    assert checker._pool is None  # a few messages: checked on the spot, no process started
+    assert checked_in == [threading.current_thread().name]  # on the spot: the loop's thread
+    assert checker._pool is None  # no thread started for a few messages
 
     many = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
-    # the first large bundle starts the workers (and is checked here while they start)
+    checked_in.clear()
     assert all(isinstance(r, SignedItem) for r in await checker.verify(many, am.trust))
-    pool = checker._pool
-    assert pool is not None
-    await started(checker)
-    assert checker._ready() is pool
-    assert all(isinstance(r, SignedItem) for r in await checker.verify(many, am.trust))
-    processes = list(pool._processes.values())  # type: ignore[union-attr]
-    assert processes and all(process.is_alive() for process in processes)
+    assert len(checked_in) == 2  # one part a worker
+    assert all(name.startswith("icomm-verify") for name in checked_in)
+    workers = [t for t in threading.enumerate() if t.name.startswith("icomm-verify")]
+    assert workers
 
     checker.close()
     assert checker._pool is None
-    assert not any(process.is_alive() for process in processes)
+    assert not any(worker.is_alive() for worker in workers)
 
 
 @pytest.fixture
-async def pooled(ge_am: tuple[Node, Node]) -> AsyncIterator[SignatureChecker]:
-    """A checker whose one worker process answers."""
-    ge, am = ge_am
+async def pooled() -> AsyncIterator[SignatureChecker]:
+    """A checker with one worker thread."""
     checker = SignatureChecker(workers=1)
     try:
-        await checker.verify([sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)], am.trust)
-        await started(checker)
         yield checker
     finally:
         checker.close()
@@ -125,25 +113,6 @@ async def test_a_revoked_key_fails_every_item_it_signed(
     items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
     am.trust.revoke(ge.keyring.signing_kid)
     assert verdicts(await pooled.verify(items, am.trust)) == ["revoked_key"] * POOLED_FROM
-
-
-async def test_a_worker_that_dies_is_replaced_and_its_batch_checked_here(
-    pooled: SignatureChecker, ge_am: tuple[Node, Node]
-) -> None:
-    ge, am = ge_am
-    items = [sign(b"{}", ge.keyring) for _ in range(POOLED_FROM)]
-    first = pooled._pool
-    assert first is not None
-    for process in list(first._processes.values()):  # type: ignore[union-attr]
-        os.kill(process.pid, signal.SIGKILL)
-        process.join(10)
-    assert all(isinstance(r, SignedItem) for r in await pooled.verify(items, am.trust))
-    assert pooled._pool is None  # the broken pool is gone
-
-    await pooled.verify(items, am.trust)  # the next large bundle starts new workers
-    await started(pooled)
-    assert pooled._pool is not None and pooled._pool is not first
-    assert all(isinstance(r, SignedItem) for r in await pooled.verify(items, am.trust))
 
 
 def test_signatures_made_by_openssl_verify_and_forgeries_or_short_ones_do_not() -> None:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     delete,
     false,
     func,
-    insert,
     select,
     union_all,
 )
@@ -68,6 +67,12 @@ class SeizureFilter:
     place_kind: str | None = None
     status: str | None = None
     foreign: bool | None = None
+
+
+#: the CEN transmissions recorded, a page of cases at a time (the whole CEN's 315,000 in all)
+_TRANSMISSIONS = BulkInsert(
+    TransmissionRow.__table__, ("seizure_id", "revision", "message_id"), shared=("sent_at",)
+)
 
 
 class SeizureRepository:
@@ -221,15 +226,7 @@ class SeizureRepository:
     async def record_transmissions(self, sent: Sequence[tuple[int, int, str]]) -> None:
         """Keep that these (seizure id, revision, message id) went to the CEN: one
         ``INSERT`` for them all."""
-        if sent:
-            now = datetime.now(UTC)
-            await self.session.execute(
-                insert(TransmissionRow.__table__),
-                [
-                    {"seizure_id": s, "revision": r, "message_id": m, "sent_at": now}
-                    for s, r, m in sent
-                ],
-            )
+        await _TRANSMISSIONS(self.session, sent, sent_at=datetime.now(UTC))
 
     async def record_share(
         self, row: SeizureRow, node: str, handling_code: str, message_id: str, actor: str

@@ -19,9 +19,11 @@ from storage import (
 )
 
 #: messages that arrived from other nodes for a subscribed mailbox, kept as the receiver
-#: parsed them, at most this many bytes of JSON in all: the subscription hands them over
-#: without parsing their rows again (a subscription further behind reads its rows)
-ARRIVED_BYTES = 16 * 2**20
+#: parsed them, at most this many bytes of JSON in all (the objects take a few times
+#: more): the subscription hands them over without parsing their rows again. One further
+#: behind reads its rows; with ``--workers``, a message another worker's subscription took
+#: stays here until newer ones push it out
+ARRIVED_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)

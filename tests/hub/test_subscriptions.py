@@ -16,8 +16,10 @@ from message_schemas import Alert, Mail, Message
 
 
 class Collector:
+    """Takes what a subscription hands over; fails the first ``failures`` batches."""
+
     def __init__(self, failures: int = 0) -> None:
-        self.subjects: list[str] = []
+        self.taken: list[Message] = []
         self.batches: list[int] = []
         self.failures = failures
 
@@ -26,9 +28,11 @@ class Collector:
             self.failures -= 1
             raise RuntimeError("the case store is busy")
         self.batches.append(len(messages))
-        for message in messages:
-            assert isinstance(message, Mail)
-            self.subjects.append(message.subject)
+        self.taken += messages
+
+    @property
+    def subjects(self) -> list[str]:
+        return [m.subject for m in self.taken if isinstance(m, Mail | Alert)]
 
 
 def mail(sender: str, subject: str) -> Mail:
@@ -122,20 +126,6 @@ async def test_a_persons_mailbox_cannot_be_subscribed(network: Network) -> None:
         await ge.subscribe("nino", Collector())
 
 
-class Alerts:
-    """Takes alerts; fails the first ``failures`` batches."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.taken: list[Alert] = []
-        self.failures = failures
-
-    async def __call__(self, messages: Sequence[Message]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise RuntimeError("the case store is busy")
-        self.taken += [m for m in messages if isinstance(m, Alert)]
-
-
 def alert(n: int, to: tuple[str, ...] = ("cases@ge", "nino@ge")) -> Alert:
     return Alert(
         sender="armen@am",
@@ -155,7 +145,7 @@ async def test_remote_messages_are_handed_over_as_parsed_on_arrival_and_again_fr
     ge, am = await network.add("ge"), await network.add("am")
     await add_user(ge, "nino")
     await add_user(am, "armen")
-    alerts = Alerts(failures=1)
+    alerts = Collector(failures=1)
     await ge.subscribe("cases", alerts)
     parsed = {}
     kept = ge.mailbox.arrived
@@ -175,7 +165,7 @@ async def test_remote_messages_are_handed_over_as_parsed_on_arrival_and_again_fr
     await eventually(taken)
     assert personal.id not in parsed  # only what a subscribed mailbox will take is kept
     assert sorted(parsed) == sorted(m.id for m in sent)
-    assert [a.subject for a in alerts.taken] == ["profile hit 0", "profile hit 1", "profile hit 2"]
+    assert alerts.subjects == ["profile hit 0", "profile hit 1", "profile hit 2"]
     assert alerts.taken == [parsed[m.id] for m in sent]
     assert alerts.taken[0] is not parsed[sent[0].id]  # refused, then read from its row
     assert ge.mailbox._arrived == {}  # nothing left behind

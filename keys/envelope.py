@@ -19,7 +19,7 @@ Opening is split in two so that one bad item does not lose a whole bundle:
 ``open_envelope`` composes them and fails on the first bad item. ``verify_item`` is
 itself two steps, ``prepare_item`` (form, header, key) and ``signatures_valid`` (the
 Ed25519 check, the costly part, on plain bytes), so that a bundle's signatures can be
-checked together in worker processes (``keys/signatures.py``).
+checked together in worker threads (``keys/signatures.py``).
 """
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ def _signer(segment: str, trust: TrustStore) -> _Signer:
 
 def signatures_valid(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Whether each Ed25519 signature verifies: ``(public key, signature, signing
-    input)`` each, all plain bytes (this runs in worker processes too).
+    input)`` each, all plain bytes (this runs in worker threads too).
 
     The check is libsodium's (PyNaCl): twice as fast as OpenSSL's here (≈ 43 against
     ≈ 85 µs; a receiving node makes one per message), and the same RFC 8032 Ed25519 —

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlite_tables import one_table_sqlite
 
 from storage import Database, checkpoints
 
@@ -18,13 +19,8 @@ BLOB = b"x" * 8192  # two pages of the log a row, at least
 @pytest.fixture
 async def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
     monkeypatch.setattr(checkpoints, "CHECKPOINT_SECONDS", 0.01)
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
-    async with database.engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB)"))
-    try:
-        yield database
-    finally:
-        await database.close()
+    async with one_table_sqlite(tmp_path / "wal.db", "id INTEGER PRIMARY KEY, data BLOB") as db:
+        yield db
 
 
 def log_bytes(tmp_path: Path) -> int:

@@ -11,6 +11,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlite_tables import one_table_sqlite
 
 from storage import Database, sqlite_driver
 from storage.database import CACHE_KIB
@@ -18,13 +19,10 @@ from storage.database import CACHE_KIB
 
 @pytest.fixture
 async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
-    async with database.engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
-    try:
-        yield database
-    finally:
-        await database.close()
+    async with one_table_sqlite(
+        tmp_path / "driver.db", "id INTEGER PRIMARY KEY, name TEXT UNIQUE"
+    ) as db:
+        yield db
 
 
 @pytest.fixture

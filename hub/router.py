@@ -202,13 +202,12 @@ class Router:
         here: list[tuple[Message, list[str]]] = []
         queued: list[Queued] = []
         async with self.db.transaction() as tx:
-            senders: dict[str, HubError | None] = {}
+            senders = await self._sender_refusals(
+                tx, {parse_address(message.sender)[0] for message, _ in prepared.values()}
+            )
             for position, (message, _) in list(prepared.items()):
-                local = parse_address(message.sender)[0]
-                if local not in senders:
-                    senders[local] = await self._sender_refusal(tx, local)
                 try:
-                    if (refusal := senders[local]) is not None:
+                    if (refusal := senders[parse_address(message.sender)[0]]) is not None:
                         raise refusal
                     self._check_partners(message, partners)
                 except HubError as exc:
@@ -277,16 +276,20 @@ class Router:
             )
         return message, payload
 
-    async def _sender_refusal(self, tx: Store, local: str) -> HubError | None:
-        """Why ``local`` may not send from this node, or None."""
-        if local == POSTMASTER:
-            return None
-        user = await tx.users.find(local)
-        if user is None:
-            return AddressError(f"no user {local!r} at this node to send from")
-        if not user.active:
-            return PermissionDenied(f"{local}@{self.node} is deactivated and cannot send")
-        return None
+    async def _sender_refusals(self, tx: Store, senders: set[str]) -> dict[str, HubError | None]:
+        """Why each local part may not send from this node (None: it may), looked up at once."""
+        active = await tx.users.standing(senders - {POSTMASTER})
+        refusals: dict[str, HubError | None] = {}
+        for local in senders:
+            if local == POSTMASTER or active.get(local):
+                refusals[local] = None
+            elif local in active:
+                refusals[local] = PermissionDenied(
+                    f"{local}@{self.node} is deactivated and cannot send"
+                )
+            else:
+                refusals[local] = AddressError(f"no user {local!r} at this node to send from")
+        return refusals
 
     def store_attachments(self, message: Message) -> list[AttachmentMeta]:
         """Put attachment bodies in the encrypted blob store; their metadata goes in rows."""

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, execute
 from storage.errors import NotFound
 from storage.models import Attachment, MailboxEntry, Message
 from storage.search import INDEX, INDEX_FILED, Terms, fts5_query, mailbox_word, terms, tsquery_words
@@ -139,7 +139,7 @@ class MailboxRepository:
         filed = await _ENTRIES(self.session, rows)
         if filed and self.session.bind.dialect.name != "postgresql":
             # this transaction is SQLite's only writer: its new entries are the newest
-            await self.session.execute(INDEX_FILED, {"after": min(filed) - 1})
+            await execute(self.session, INDEX_FILED, (min(filed) - 1,))
         return len(filed)
 
     async def get(self, message_id: str) -> Message:

@@ -15,9 +15,8 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.bulk import BulkInsert
+from storage.bulk import BulkInsert, BulkUpdate
 from storage.models import OutboxItem
-from storage.store import in_chunks
 
 
 class Queued(NamedTuple):
@@ -40,6 +39,10 @@ class Pending(NamedTuple):
 
 
 _QUEUE = BulkInsert(OutboxItem.__table__, Queued._fields, shared=("state", "created_at"))
+_SEALED = BulkUpdate(OutboxItem.__table__, (), key="id", shared=("state", "envelope_id"))
+_SENT = BulkUpdate(
+    OutboxItem.__table__, (), key=("envelope_id", "state"), shared=("state", "sent_at", "payload")
+)
 
 
 class OutboxRepository:
@@ -63,11 +66,8 @@ class OutboxRepository:
         return [Pending(*row) for row in await self.session.execute(query)]
 
     async def mark_sealed(self, item_ids: Sequence[int], envelope_id: str) -> None:
-        await self.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id.in_(item_ids))
-            .values(state="sealed", envelope_id=envelope_id)
-            .execution_options(synchronize_session=False)  # the rows read are not used again
+        await _SEALED(
+            self.session, [(i,) for i in item_ids], state="sealed", envelope_id=envelope_id
         )
 
     async def sealed_envelopes(self) -> list[str]:
@@ -82,13 +82,13 @@ class OutboxRepository:
 
     async def mark_sent(self, envelope_ids: Sequence[str]) -> None:
         """The transport confirmed these envelopes: their rows are sent (payloads dropped)."""
-        for ids in in_chunks(envelope_ids):
-            await self.session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.envelope_id.in_(ids), OutboxItem.state == "sealed")
-                .values(state="sent", sent_at=datetime.now(UTC), payload=None)
-                .execution_options(synchronize_session=False)
-            )
+        await _SENT(
+            self.session,
+            [(eid, "sealed") for eid in envelope_ids],
+            state="sent",
+            sent_at=datetime.now(UTC),
+            payload=None,
+        )
 
     async def unseal(self, envelope_id: str) -> None:
         """Send an unconfirmed envelope's messages back to ``pending``, to be sealed again."""

@@ -24,17 +24,16 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import TextClause, text
-
 #: the name of the index (and, on SQLite, the prefix of its shadow tables)
 INDEX = "message_search"
-#: on SQLite, the index rows of the entries filed after entry ``:after``: each entry's
-#: values as the view of migration 0007 computes them, with the expressions the removal
-#: triggers use (a row of a contentless FTS5 table is removed by giving its values again)
-INDEX_FILED: TextClause = text(
+#: on SQLite, the index rows of the entries filed after the entry given (SQLite's own
+#: SQL, run as the bulk statements are): each entry's values as the view of migration
+#: 0007 computes them, with the expressions the removal triggers use (a row of a
+#: contentless FTS5 table is removed by giving its values again)
+INDEX_FILED = (
     f"INSERT INTO {INDEX} (rowid, subject, sender, recipients, body, mailbox) "  # noqa: S608
     "SELECT entry_id, subject, sender, recipients, body, mailbox "
-    "FROM message_search_rows WHERE entry_id > :after"
+    "FROM message_search_rows WHERE entry_id > ?"
 )
 #: a last word matches as a prefix from this many characters
 PREFIX_FROM = 3

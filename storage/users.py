@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkSelect
 from storage.errors import AlreadyExists, NotFound
 from storage.models import Group, GroupMember, User
+
+_STANDING = BulkSelect(User.__table__, ("username", "active"), key="username")
 
 
 class UserRepository:
@@ -30,6 +33,11 @@ class UserRepository:
 
     async def find(self, username: str) -> User | None:
         return await self.session.scalar(select(User).where(User.username == username))
+
+    async def standing(self, usernames: Collection[str]) -> dict[str, bool]:
+        """Whether each of these users is active (a name that is no user is left out):
+        one statement, for the senders of a whole group of submissions."""
+        return {name: bool(active) for name, active in await _STANDING(self.session, [*usernames])}
 
     async def get(self, username: str) -> User:
         user = await self.find(username)

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import Database
-from storage.bulk import BulkUpdate
+from storage.bulk import BulkSelect, BulkUpdate
 from storage.evidence import _SEEN as SEEN  # the seen ids' statement, as the receiver runs it
 from storage.mailbox import NewMessage
 from storage.models import Delivery, Message, SeenMessage
@@ -145,3 +145,54 @@ async def test_a_failing_bulk_statement_raises_sqlalchemys_error_and_rolls_back(
         deliveries = (await tx.session.scalars(select(Delivery.message_id))).all()
     assert seen == ["b"]
     assert deliveries == []
+
+
+async def test_update_by_a_key_of_several_columns_leaves_rows_matching_only_part(
+    db: Database,
+) -> None:
+    async with db.transaction() as tx:
+        await tx.deliveries.expect([("m1", "armen@am"), ("m1", "lena@am")])
+    update = BulkUpdate(Delivery.__table__, ("status",), key=("message_id", "address"))
+    async with db.transaction() as tx:
+        await update(tx.session, [("delivered", "m1", "lena@am"), ("delivered", "m2", "armen@am")])
+    async with db.reading() as tx:
+        rows = {r.address: r.status for r in (await tx.session.scalars(select(Delivery))).all()}
+    assert rows == {"armen@am": "pending", "lena@am": "delivered"}
+
+
+async def test_select_reads_values_as_the_column_types_read_them(db: Database) -> None:
+    async with db.transaction() as tx:
+        await SEEN(tx.session, [("a",), ("b",)], envelope_id="e1", received_at=WHEN)
+    lookup = BulkSelect(SeenMessage.__table__, ("message_id", "received_at"), key="message_id")
+    async with db.transaction() as tx:
+        rows = await lookup(tx.session, ["a", "b", "not seen"])
+    assert sorted(rows) == [("a", WHEN), ("b", WHEN)]  # aware times, as the ORM reads them
+    assert all(isinstance(received.tzinfo, type(UTC)) for _, received in rows)
+
+
+async def test_select_of_more_keys_than_one_statement_holds_finds_them_all(db: Database) -> None:
+    ids = [(f"m{n:05d}",) for n in range(2_345)]
+    async with db.transaction() as tx:
+        await SEEN(tx.session, ids, envelope_id="e", received_at=WHEN)
+    lookup = BulkSelect(SeenMessage.__table__, ("message_id",), key="message_id")
+    async with db.reading() as tx:  # a read: through SQLAlchemy's connection, not the driver
+        found = await lookup(tx.session, [i for (i,) in ids])
+    assert sorted(found) == ids
+
+
+async def test_a_session_that_commits_writes_its_next_rows_in_its_next_transaction(
+    db: Database,
+) -> None:
+    """The connection a transaction's bulk statements go to is looked up once per
+    transaction: after a commit, the same session's next rows are not written through
+    the connection of the transaction that ended (they would then be lost)."""
+    async with db.session() as session:
+        await SEEN(session, [("a",)], envelope_id="e1", received_at=WHEN)
+        await session.commit()
+        await SEEN(session, [("b",)], envelope_id="e2", received_at=WHEN)
+        await session.rollback()
+        await SEEN(session, [("c",)], envelope_id="e3", received_at=WHEN)
+        await session.commit()
+    async with db.reading() as tx:
+        seen = (await tx.session.scalars(select(SeenMessage.message_id))).all()
+    assert sorted(seen) == ["a", "c"]

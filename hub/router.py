@@ -52,6 +52,12 @@ async def resolve_local(tx: Store, local: str) -> Resolution:
     return Resolution((), "no such recipient at this node")
 
 
+def _slimmed(message: Message) -> bool:
+    """Whether a message is stored in another form than it travels: a mail's attachment
+    bodies go to the blob store, its row keeps their metadata."""
+    return isinstance(message, Mail) and bool(message.attachments)
+
+
 def stored_form(
     message: Message, origin: str, digest: str | None = None, payload: bytes | None = None
 ) -> NewMessage:
@@ -60,7 +66,7 @@ def stored_form(
     ``payload``: the message as already serialized (as submitted, or as signed by its
     sender), kept as it is when the message has no attachment to take out of it.
     """
-    attachments = isinstance(message, Mail) and bool(message.attachments)
+    attachments = _slimmed(message)
     if payload is None or attachments:
         slim = message.model_copy(update={"attachments": []}) if attachments else message
         payload = dump_message(slim)
@@ -235,7 +241,9 @@ class Router:
                     here.append((message, local_addresses))
                 for node, addresses in remote.items():
                     expected.extend((message.id, address) for address in addresses)
-                    queued.append(Queued(message.id, message.type, node, payload))
+                    # the outbox reads a message stored as it travels from its row
+                    kept = payload if _slimmed(message) else None
+                    queued.append(Queued(message.id, message.type, node, kept))
             await tx.deliveries.expect(expected)
             await tx.outbox.add(queued)
             if here:

@@ -7,12 +7,13 @@ import gc
 
 import pytest
 from nodes import Network, add_user, eventually
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from hub.errors import AddressError, HubError, PermissionDenied
 from hub.node import GC_THRESHOLDS
 from keys.signatures import POOLED_FROM
-from message_schemas import Attachment, Mail
+from message_schemas import Attachment, Mail, parse_message
+from storage.models import OutboxItem
 
 PHOTO = bytes(range(256)) * 300  # 76.8 kB, larger than a JOSE library's default cap
 
@@ -250,3 +251,27 @@ async def test_a_running_node_collects_its_garbage_less_often(network: Network) 
         assert gc.get_threshold() == GC_THRESHOLDS
     finally:
         gc.set_threshold(*default)
+
+
+async def test_the_outbox_reads_a_mail_stored_as_it_travels_instead_of_a_copy(
+    network: Network,
+) -> None:
+    """A mail is stored byte for byte as it travels: its outbox row holds no second copy,
+    and the dispatcher reads the stored one. A mail with attachments, stored without
+    their bodies, keeps the whole of itself in its row until it is sent."""
+    ge = await network.add("ge", run=False)
+    await network.add("am", run=False)
+    await add_user(ge, "nino")
+    plain = await ge.submit(mail("nino@ge", "armen@am"))
+    photo = Attachment.from_bytes("photo.bin", PHOTO)
+    attached = await ge.submit(mail("nino@ge", "armen@am", attachments=[photo]))
+    async with ge.db.transaction() as tx:
+        pending = {row.message_id: row.payload for row in await tx.outbox.pending(10)}
+        stored = await tx.mailbox.get(plain.id)
+        copies = dict(
+            (await tx.session.execute(select(OutboxItem.message_id, OutboxItem.payload))).all()
+        )
+    assert copies[plain.id] is None
+    assert pending[plain.id] == stored.payload and parse_message(stored.payload) == plain
+    assert copies[attached.id] == pending[attached.id]
+    assert parse_message(pending[attached.id]) == attached  # the photo's bytes with it

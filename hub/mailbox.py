@@ -58,7 +58,6 @@ class Mailbox:
         folder: str = "inbox",
         *,
         unread_only: bool = False,
-        in_arrival_order: bool = False,
         limit: int = 100,
     ) -> list[FolderItem]:
         async with self.db.transaction() as tx:
@@ -66,7 +65,6 @@ class Mailbox:
                 owner,
                 folder,
                 unread_only=unread_only,
-                in_arrival_order=in_arrival_order,
                 limit=limit,
             )
 
@@ -89,15 +87,38 @@ class Mailbox:
                 await tx.mailbox.mark_read([message_id], owner)
         return OpenedMessage(self._restored(row, metas), row.origin, read_at)
 
+    async def unread(self, owner: str, limit: int) -> list[Message]:
+        """The oldest unread messages of ``owner``'s inbox, as sent, in arrival order (what
+        a subscription hands over next). Those kept by :meth:`arrived` are taken as they
+        are; only the others' rows are read (a listing of the rows read and converted
+        every message of a batch of 500 only to find most of them kept)."""
+        async with self.db.reading() as tx:
+            ids = await tx.mailbox.unread(owner, limit)
+        kept = {message_id: self._take(message_id) for message_id in ids}
+        missing = [message_id for message_id, message in kept.items() if message is None]
+        if missing:
+            async with self.db.reading() as tx:
+                rows = await tx.mailbox.get_many(missing)
+            for message_id in missing:
+                kept[message_id] = await self.restore(rows[message_id])
+        return [message for message in kept.values() if message is not None]
+
+    def _take(self, message_id: str) -> Message | None:
+        """A message kept by :meth:`arrived`, handed over once."""
+        kept = self._arrived.pop(message_id, None)
+        if kept is None:
+            return None
+        self._arrived_bytes -= kept[1]
+        return kept[0]
+
     async def restore(self, row: StoredMessage) -> Message:
         """A message as it was sent, from its row (a folder's listing holds the rows), its
         attachments restored from the blob store: no lookup unless it is a mail. One kept
         by :meth:`arrived` is handed over once as it was parsed on arrival (its row holds
         the very bytes it was parsed from)."""
-        kept = self._arrived.pop(row.id, None)
+        kept = self._take(row.id)
         if kept is not None:
-            self._arrived_bytes -= kept[1]
-            return kept[0]
+            return kept
         metas: Sequence[StoredAttachment] = ()
         if row.type == "mail":
             async with self.db.transaction() as tx:

@@ -56,10 +56,7 @@ class Subscription(PokedLoop):
 
     async def drain(self) -> bool:
         """Hand every unread message to the handler; True if a batch failed (retried later)."""
-        while items := await self.mailbox.folder(
-            self.owner, unread_only=True, in_arrival_order=True, limit=self.batch
-        ):
-            messages = [await self.mailbox.restore(item.message) for item in items]
+        while messages := await self.mailbox.unread(self.owner, self.batch):
             try:
                 await self.handler(messages)
             except Exception:

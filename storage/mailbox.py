@@ -162,20 +162,16 @@ class MailboxRepository:
         folder: str = "inbox",
         *,
         unread_only: bool = False,
-        in_arrival_order: bool = False,
         limit: int = 100,
     ) -> list[FolderItem]:
-        """Latest arrival first (as a mail client lists), or oldest arrival first.
-
-        Both follow the entry's id, which the (owner, folder, id) index keeps in order:
-        the newest page of a large folder is read without sorting the folder.
-        """
-        order = MailboxEntry.id if in_arrival_order else MailboxEntry.id.desc()
+        """Latest arrival first, as a mail client lists: the entry's id, which the (owner,
+        folder, id) index keeps in order, so the newest page of a large folder is read
+        without sorting the folder."""
         query = (
             select(Message, MailboxEntry.read_at)
             .join(MailboxEntry, MailboxEntry.message_id == Message.id)
             .where(MailboxEntry.owner == owner, MailboxEntry.folder == folder)
-            .order_by(order)
+            .order_by(MailboxEntry.id.desc())
             .limit(limit)
         )
         if unread_only:
@@ -183,6 +179,29 @@ class MailboxRepository:
         return [
             FolderItem(msg, read_at) for msg, read_at in (await self.session.execute(query)).all()
         ]
+
+    async def unread(self, owner: str, limit: int, folder: str = "inbox") -> list[str]:
+        """The ids of the oldest unread messages in a folder, in arrival order (what a
+        subscription takes next; the messages themselves are mostly already parsed)."""
+        query = (
+            select(MailboxEntry.message_id)
+            .where(
+                MailboxEntry.owner == owner,
+                MailboxEntry.folder == folder,
+                MailboxEntry.read_at.is_(None),
+            )
+            .order_by(MailboxEntry.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def get_many(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        """The stored messages of these ids (those there are), by id."""
+        found: dict[str, Message] = {}
+        for ids in in_chunks(message_ids):
+            query = select(Message).where(Message.id.in_(ids))
+            found.update((m.id, m) for m in (await self.session.scalars(query)).all())
+        return found
 
     async def count(self, owner: str, folder: str = "inbox") -> int:
         query = select(func.count()).where(

@@ -191,3 +191,22 @@ async def test_messages_kept_from_arrival_are_handed_over_once_and_bounded(
     assert await ge.mailbox.restore(third[1]) is not third[0]  # handed over once
     ge.mailbox.arrived([(mail("armen@am", "with attachments"), 10)])
     assert ge.mailbox._arrived == {}  # mail is restored with its blobs, never kept
+
+
+async def test_unread_messages_come_oldest_first_those_kept_as_parsed_on_arrival(
+    network: Network,
+) -> None:
+    ge = await network.add("ge", run=False)
+    sent = [alert(n) for n in range(3)]
+    async with ge.db.transaction() as tx:
+        for message in sent:
+            await tx.mailbox.add_message(stored_form(message, "remote"))
+        await tx.mailbox.file_many([(m.id, "cases", "inbox") for m in sent])
+    ge.mailbox.arrived([(sent[1], 10)])
+    first = await ge.mailbox.unread("cases", 2)
+    assert first == sent[:2]
+    assert first[1] is sent[1] and first[0] is not sent[0]  # kept; read from its row
+    assert ge.mailbox._arrived == {}
+    assert await ge.mailbox.unread("cases", 2) == sent[:2]  # not read yet: again, from rows
+    await ge.mailbox.mark_read("cases", *(m.id for m in first))
+    assert await ge.mailbox.unread("cases", 10) == [sent[2]]

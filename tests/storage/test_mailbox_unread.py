@@ -28,8 +28,8 @@ async def test_oldest_unread_entries_come_in_arrival_order_past_the_read_ones(
         await tx.mailbox.file_many([(message(n).id, "cen", "inbox") for n in range(1, 8)])
         await tx.mailbox.mark_read([message(n).id for n in (1, 2, 3, 5)], "cen")
     async with db.reading() as tx:
-        items = await tx.mailbox.folder("cen", unread_only=True, in_arrival_order=True, limit=2)
-        assert [i.message.id for i in items] == [message(4).id, message(6).id]
+        assert await tx.mailbox.unread("cen", 2) == [message(4).id, message(6).id]
+        assert await tx.mailbox.unread("cen", 2, folder="sent") == []
         assert await tx.mailbox.unread_count("cen") == 3
 
 
@@ -44,7 +44,7 @@ async def test_the_unread_query_reads_the_unread_index_on_sqlite(tmp_path: Any) 
     try:
         async with db.reading() as tx:
             event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-            await tx.mailbox.folder("cen", unread_only=True, in_arrival_order=True, limit=100)
+            await tx.mailbox.unread("cen", 100)
             event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
             [(query, parameters)] = statements
             conn = await tx.session.connection()

@@ -40,6 +40,8 @@ from storage.store import ROWS_PER_STATEMENT, in_chunks
 
 #: the key of a session's ``info`` under which its transaction's :class:`_Target` is kept
 _TARGET = "storage.bulk.target"
+#: statement texts kept per statement (one per number of rows: a CEN page, a submit group…)
+TEXTS_KEPT = 32
 
 
 class _Columns:
@@ -147,6 +149,20 @@ class _Statement:
         self.per_row = tuple(per_row)
         self.names = (*self.shared, *self.per_row)
         self._columns: dict[str, tuple[_Columns, _Columns]] = {}
+        self._texts: dict[tuple[str, int], str] = {}
+
+    def _sql(self, dialect: Dialect, rows: int = 1) -> str:
+        """The statement's text for ``rows`` rows (or keys), kept for the sizes used
+        lately (a statement of 500 rows is a few thousand placeholders, built each time)."""
+        text = self._texts.get((dialect.name, rows))
+        if text is None:
+            if len(self._texts) >= TEXTS_KEPT:
+                del self._texts[next(iter(self._texts))]
+            text = self._texts[dialect.name, rows] = self._statement(dialect, rows)
+        return text
+
+    def _statement(self, dialect: Dialect, rows: int) -> str:
+        raise NotImplementedError
 
     def _converted(
         self, dialect: Dialect, rows: Sequence[Sequence[Any]], shared: dict[str, Any]
@@ -213,11 +229,11 @@ class BulkInsert(_Statement):
         dialect = target.connection.dialect
         values = self._converted(dialect, rows, shared)
         if self.returning is None:  # one statement executed for every row
-            return await _run(target, self._statement(dialect, 1), values, many=True)
+            return await _run(target, self._sql(dialect), values, many=True)
         returned: list[Any] = []
         for chunk in in_chunks(values, ROWS_PER_STATEMENT):
             flat = tuple(value for row in chunk for value in row)
-            sql = self._statement(dialect, len(chunk))
+            sql = self._sql(dialect, len(chunk))
             returned.extend(row[0] for row in await _run(target, sql, flat, many=False))
         return returned
 
@@ -238,7 +254,7 @@ class BulkUpdate(_Statement):
         super().__init__(table, shared, (*columns, *keys))
         self.keys = len(keys)
 
-    def _statement(self, dialect: Dialect) -> str:
+    def _statement(self, dialect: Dialect, rows: int) -> str:
         names = [self._quoted(dialect, name) for name in self.names]
         pairs = [f"{n} = {m}" for n, m in zip(names, _marks(dialect, len(names)), strict=True)]
         settings, keys = ", ".join(pairs[: -self.keys]), " AND ".join(pairs[-self.keys :])
@@ -254,7 +270,7 @@ class BulkUpdate(_Statement):
             target = await _target(session)
             dialect = target.connection.dialect
             values = self._converted(dialect, rows, shared)
-            await _run(target, self._statement(dialect), values, many=True)
+            await _run(target, self._sql(dialect), values, many=True)
 
 
 class BulkSelect(_Statement):
@@ -302,7 +318,5 @@ class BulkSelect(_Statement):
         values = [value for (value,) in self._converted(dialect, [(k,) for k in keys], {})]
         found: list[Sequence[Any]] = []
         for chunk in in_chunks(values, ROWS_PER_STATEMENT):
-            found += await _run(
-                target, self._statement(dialect, len(chunk)), tuple(chunk), many=False
-            )
+            found += await _run(target, self._sql(dialect, len(chunk)), tuple(chunk), many=False)
         return self._read(dialect, found)

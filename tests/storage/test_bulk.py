@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import Database
-from storage.bulk import BulkSelect, BulkUpdate
+from storage.bulk import TEXTS_KEPT, BulkSelect, BulkUpdate
 from storage.evidence import _SEEN as SEEN  # the seen ids' statement, as the receiver runs it
 from storage.mailbox import NewMessage
 from storage.models import Delivery, Message, SeenMessage
@@ -196,3 +196,12 @@ async def test_a_session_that_commits_writes_its_next_rows_in_its_next_transacti
     async with db.reading() as tx:
         seen = (await tx.session.scalars(select(SeenMessage.message_id))).all()
     assert sorted(seen) == ["a", "c"]
+
+
+async def test_statement_texts_are_kept_for_a_bounded_number_of_sizes(db: Database) -> None:
+    lookup = BulkSelect(SeenMessage.__table__, ("message_id",), key="message_id")
+    async with db.transaction() as tx:
+        await SEEN(tx.session, [("a",)], envelope_id="e", received_at=WHEN)
+        for size in range(1, TEXTS_KEPT + 10):
+            assert await lookup(tx.session, ["a"] + [f"x{n}" for n in range(size - 1)]) == [("a",)]
+    assert len(lookup._texts) == TEXTS_KEPT

@@ -16,7 +16,11 @@ converter only to the columns that have one, converts a value shared by every ro
 (``shared=``) once, and hands the driver the tuples: executed for many rows when
 nothing comes back; with ``RETURNING`` (the ids of the rows inserted now) as one
 multi-row statement per :data:`ROWS_PER_STATEMENT` rows, as SQLAlchemy's own
-"insertmanyvalues" does.
+"insertmanyvalues" does. A :class:`BulkSelect` reads the rows of many keys the same
+way (each value converted by its column type's result processor), and :func:`execute`
+runs a fixed statement of the dialect's own text: the lookups and the index statement of
+a write transaction's hot path, where SQLAlchemy's own execution costs more than the
+statement.
 
 Only the two dialects a node runs on are known here: SQLite (``?`` placeholders) and
 PostgreSQL through asyncpg (``$1``…).

@@ -163,7 +163,7 @@ class LocalTransport:
                 if len(running) >= self.concurrency:
                     _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                claimed = await asyncio.to_thread(self._claim, node, listing)
+                claimed = await self._claim_next(node, listing)
                 if claimed is None:
                     if time.monotonic() - recovered_at > self.recover_every:  # a worker died?
                         await asyncio.to_thread(self._recover, node)
@@ -178,6 +178,25 @@ class LocalTransport:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+
+    async def _claim_next(
+        self, node: str, listing: list[str]
+    ) -> tuple[str, Path, bytes, float] | None:
+        """Claim the next envelope in a worker thread. A thread cannot be stopped: if the
+        consumer is cancelled meanwhile, what the thread still claims is given back to
+        ``new`` (else it stayed in ``cur``, held by this live process, which recovery
+        leaves alone, until a restart)."""
+        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim, node, listing))
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                late = await claiming
+                if late is not None:
+                    name, path, _, _ = late
+                    os.rename(path, self._queue(node) / "new" / name)
+                    _in_flight.discard(path)
+            raise
 
     async def _process(
         self, node: str, name: str, path: Path, body: bytes, mtime: float, handler: Handler

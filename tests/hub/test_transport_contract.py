@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -397,6 +398,43 @@ async def test_running_consumer_recovers_the_claim_of_a_worker_that_died(tmp_pat
             return recorder.ids() == [envelope_id]
 
         await eventually(recovered)
+
+
+async def test_a_claim_the_thread_makes_after_the_consumer_stopped_is_given_back(
+    tmp_path: Path,
+) -> None:
+    """A claim runs in a worker thread, which a stopped consumer cannot stop: what it
+    claims after the stop goes back to ``new`` (it had stayed in ``cur``, held by this
+    live process, out of every later consumer's reach)."""
+    transport = LocalTransport(tmp_path / "spool")
+    await transport.connect()
+    envelope_id = new_id()
+    await transport.publish("ge", envelope_id, b"claimed as the consumer stops")
+    entered, go_on = threading.Event(), threading.Event()
+    claim = transport._claim
+
+    def slow_claim(node: str, names: list[str]) -> tuple[str, Path, bytes, float] | None:
+        entered.set()
+        go_on.wait(10)
+        return claim(node, names)
+
+    transport._claim = slow_claim  # type: ignore[method-assign]
+    consumer = asyncio.create_task(transport.consume("ge", Recorder()))
+    await asyncio.to_thread(entered.wait, 10)
+    consumer.cancel()
+    go_on.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await consumer
+    queue = transport.spool / "ge"
+    assert os.listdir(queue / "cur") == []
+    transport._claim = claim  # type: ignore[method-assign]
+    recorder = Recorder()
+    async with consuming(transport, "ge", recorder):
+
+        async def delivered() -> bool:
+            return recorder.ids() == [envelope_id]
+
+        await eventually(delivered)
 
 
 async def test_retrying_an_unknown_dead_letter_is_a_clear_error(transport: Transport) -> None:

@@ -1,4 +1,10 @@
-"""Reading mailboxes: folders, one message with its attachments, delivery state."""
+"""Reading mailboxes: folders, one message with its attachments, delivery state.
+
+What only reads goes through read transactions: on SQLite they run beside the writers
+(in aiosqlite's thread, on a snapshot of what was committed), so a folder listing or a
+search over a million messages never holds the node's write lock, nor the event loop
+while SQLite works. Opening a message and marking it read are writes.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +66,7 @@ class Mailbox:
         unread_only: bool = False,
         limit: int = 100,
     ) -> list[FolderItem]:
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return await tx.mailbox.folder(
                 owner,
                 folder,
@@ -121,7 +127,7 @@ class Mailbox:
             return kept
         metas: Sequence[StoredAttachment] = ()
         if row.type == "mail":
-            async with self.db.transaction() as tx:
+            async with self.db.reading() as tx:
                 metas = await tx.mailbox.attachments(row.id)
         return self._restored(row, metas)
 
@@ -137,11 +143,11 @@ class Mailbox:
 
     async def delivery_summary(self, message_ids: list[str]) -> dict[str, dict[str, int]]:
         """Per message: recipients pending, delivered and failed."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return await tx.deliveries.summary(message_ids)
 
     async def deliveries(self, message_id: str) -> list[StoredDelivery]:
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return list(await tx.deliveries.for_message(message_id))
 
     async def search(
@@ -152,31 +158,31 @@ class Mailbox:
         (from three characters); case and Latin accents ignored in every script, newest
         arrival first, through the full-text index the database keeps. Query syntax typed
         (quotes, ``*``, ``AND``, ``:`` …) is only text: it never fails the search."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return await tx.mailbox.search(owner, text, folder, limit=limit)
 
     async def thread(self, owner: str, thread_id: str) -> list[StoredMessage]:
         """The messages of a thread that are in ``owner``'s mailbox, oldest first."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return list(await tx.mailbox.owner_thread(owner, thread_id))
 
     async def unread_count(self, owner: str, folder: str = "inbox") -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return await tx.mailbox.unread_count(owner, folder)
 
     async def attachment_counts(self, message_ids: list[str]) -> dict[str, int]:
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return await tx.mailbox.attachment_counts(message_ids)
 
     async def folders_of(self, owner: str, message_id: str) -> set[str]:
         """The folders of ``owner`` a message is filed in (empty: not in their mailbox)."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             return {f for o, f in await tx.mailbox.copies(message_id) if o == owner}
 
     async def attachment(self, owner: str, message_id: str, position: int) -> Attachment:
         """One attachment of a message in ``owner``'s mailbox (0 is the first), from the
         blob store, without restoring the others."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             if not any(o == owner for o, _ in await tx.mailbox.copies(message_id)):
                 raise AddressError(f"message {message_id} is not in {owner}'s mailbox")
             metas = list(await tx.mailbox.attachments(message_id))
@@ -189,7 +195,7 @@ class Mailbox:
 
     async def stored(self, owner: str, message_id: str) -> StoredMessage:
         """A message's row (headers, no attachments) if it is in ``owner``'s mailbox."""
-        async with self.db.transaction() as tx:
+        async with self.db.reading() as tx:
             if not any(o == owner for o, _ in await tx.mailbox.copies(message_id)):
                 raise AddressError(f"message {message_id} is not in {owner}'s mailbox")
             return await tx.mailbox.get(message_id)

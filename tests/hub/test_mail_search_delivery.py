@@ -3,6 +3,8 @@ the index is written by the database as the router files a mail, here or at a pa
 
 from __future__ import annotations
 
+import asyncio
+
 from nodes import Network, add_user, eventually
 
 from message_schemas import Mail
@@ -43,3 +45,36 @@ async def test_delivered_mail_is_found_by_the_words_of_its_text(network: Network
             assert [item.message.id for item in found] == [sent.id], (owner, typed)
     assert await ge.mailbox.search("levan", "hidden", "sent") == []
     assert await ge.mailbox.search("nino", "hidden", "inbox") == []
+
+
+async def test_a_listing_and_a_search_do_not_wait_for_a_write_in_progress(
+    network: Network,
+) -> None:
+    """Reads go beside the writers: while another task holds a write transaction open
+    (on SQLite, the node's one write lock), a folder and a search still answer."""
+    ge = await network.add("ge", run=False)
+    await add_user(ge, "nino")
+    await add_user(ge, "levan")
+    sent = await ge.submit(
+        Mail(sender="nino@ge", to=["levan@ge"], subject="Tobacco", body="Trucks at Sarpi.")
+    )
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def write_slowly() -> None:
+        async with ge.db.transaction() as tx:
+            await tx.users.find("nino")
+            holding.set()
+            await release.wait()
+
+    writer = asyncio.create_task(write_slowly())
+    await holding.wait()
+    try:
+        listing = await asyncio.wait_for(ge.mailbox.folder("levan"), 5)
+        found = await asyncio.wait_for(ge.mailbox.search("levan", "sarpi trucks"), 5)
+        unread = await asyncio.wait_for(ge.mailbox.unread_count("levan"), 5)
+    finally:
+        release.set()
+        await writer
+    assert [item.message.id for item in listing] == [sent.id]
+    assert [item.message.id for item in found] == [sent.id]
+    assert unread == 1

@@ -49,13 +49,18 @@ TEXTS_KEPT = 32
 
 
 class _Columns:
-    """A statement's parameters, in order, and how to convert them for one dialect."""
+    """Columns in order, and how to convert their values for one dialect: as they are
+    written (``reading=False``: the parameters of a statement) or as they are read."""
 
-    def __init__(self, table: Table, names: Sequence[str], dialect: Dialect) -> None:
+    def __init__(
+        self, table: Table, names: Sequence[str], dialect: Dialect, *, reading: bool = False
+    ) -> None:
         # the dialect's own type (a time as SQLite's text form), as the ORM converts: the
         # generic type's processor left a time to the driver, which wrote another form
+        types = [table.c[name].type.dialect_impl(dialect) for name in names]
         processors = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            t.result_processor(dialect, None) if reading else t.bind_processor(dialect)
+            for t in types
         ]
         self.converting = [(i, p) for i, p in enumerate(processors) if p is not None]
 
@@ -102,11 +107,12 @@ async def _target(session: AsyncSession) -> _Target:
     held: _Target | None = session.info.get(_TARGET)
     if held is not None and held.transaction is sync.get_transaction():
         return held
-    connection = await session.connection()
+    connection = await session.connection()  # begins the session's transaction if need be
     raw = await connection.get_raw_connection()
     direct = sqlite_driver.on_the_loop_connection(raw.dbapi_connection)
-    target = _Target(sync.get_transaction(), connection, direct)  # type: ignore[arg-type]
-    session.info[_TARGET] = target
+    transaction = sync.get_transaction()
+    assert transaction is not None  # the connection was had inside it
+    target = session.info[_TARGET] = _Target(transaction, connection, direct)
     return target
 
 
@@ -286,7 +292,7 @@ class BulkSelect(_Statement):
     def __init__(self, table: Table, columns: Sequence[str], *, key: str) -> None:
         super().__init__(table, (), (key,))
         self.columns = tuple(columns)
-        self._readers: dict[str, list[tuple[int, Any]]] = {}
+        self._readers: dict[str, _Columns] = {}
 
     def _statement(self, dialect: Dialect, keys: int) -> str:
         names = ", ".join(self._quoted(dialect, name) for name in self.columns)
@@ -298,20 +304,10 @@ class BulkSelect(_Statement):
     def _read(self, dialect: Dialect, rows: list[Sequence[Any]]) -> list[tuple[Any, ...]]:
         readers = self._readers.get(dialect.name)
         if readers is None:
-            types = [self.table.c[name].type.dialect_impl(dialect) for name in self.columns]
-            processors = [t.result_processor(dialect, None) for t in types]
-            readers = self._readers[dialect.name] = [
-                (i, p) for i, p in enumerate(processors) if p is not None
-            ]
-        if not readers:
-            return [tuple(row) for row in rows]
-        read = []
-        for row in rows:
-            values = list(row)
-            for i, process in readers:
-                values[i] = process(values[i])
-            read.append(tuple(values))
-        return read
+            readers = self._readers[dialect.name] = _Columns(
+                self.table, self.columns, dialect, reading=True
+            )
+        return readers.rows(rows)
 
     async def __call__(self, session: AsyncSession, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows whose key is one of ``keys`` (in no particular order)."""

@@ -10,21 +10,58 @@ reads the inbox entries filed since its last look and reports them with the time
 
 The same nodes run a light load first (a few mails a second): the pipeline's own latency,
 apart from any queueing, which tells how far the target is at the heavy rate.
+
+Each run also says where the time went (:class:`Stages`), read afterwards from what the
+nodes record anyway: the submit's return here, the moment ``ge`` archived the envelope
+that carried the mail (it is sealed in that transaction), the moment ``am`` archived it on
+arrival (after decrypting and verifying, in the transaction that files the mail), and the
+arrival signal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bench.baseline import Latency, paced, percentile
 from bench.flows import mail, two_nodes, wait_for, warm_up
 from bench.network import BenchNetwork
-from bench.peer import Arrivals
+from bench.peer import Arrivals, Peer
 from hub.node import Node
+from storage import Database
 
 MAX_IN_FLIGHT = 500  # submits awaiting their transaction at once
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a mail's way, in milliseconds over the mails of a run."""
+
+    p50_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Stage:
+        ms = [value * 1000 for value in seconds]
+        return cls(percentile(ms, 0.50), percentile(ms, 0.99))
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Where a mail's time went, step by step (the p99s of the steps do not add up)."""
+
+    submitted: Stage  # due -> ``submit`` returned (waiting to start, the transaction)
+    sealed: Stage  # -> its envelope sealed and archived at ge (waiting for the dispatcher)
+    received: Stage  # -> archived at am (publish, broker, am's consumer, decrypt, verify)
+    filed: Stage  # -> the arrival signal (am's transaction commits, the inbox is read)
+
+    def summary(self) -> str:
+        steps = ", ".join(
+            f"{name} {stage.p50_ms:.1f}/{stage.p99_ms:.1f}" for name, stage in vars(self).items()
+        )
+        return f"each mail's steps, p50/p99 ms: {steps}"
 
 
 @dataclass(frozen=True)
@@ -33,26 +70,28 @@ class Steady(Latency):
 
     submit_p50_ms: float  # the submit call alone
     submit_p99_ms: float
+    stages: Stages | None  # None: an envelope of the run was not found in an archive
 
 
 class Probe:
     """ge (here) -> am (a process of its own) over the network's transport, arrivals at am
     timed as they commit."""
 
-    def __init__(self, ge: Node, arrivals: Arrivals) -> None:
-        self.ge, self.arrivals = ge, arrivals
+    def __init__(self, ge: Node, am: Peer, arrivals: Arrivals) -> None:
+        self.ge, self.am, self.arrivals = ge, am, arrivals
         self.numbered = 0
 
     @classmethod
     async def start(cls, network: BenchNetwork) -> Probe:
         ge, am = await two_nodes(network)
-        return cls(ge, await warm_up(ge, am))
+        return cls(ge, am, await warm_up(ge, am))
 
     async def steady(self, rate: float, seconds: float) -> Steady:
         """Offer ``rate`` mails a second for ``seconds``; wait until every one has arrived."""
         count = max(1, int(rate * seconds))
         scheduled: dict[str, float] = {}
         submit_times: list[float] = []
+        submitted: dict[str, float] = {}  # message id -> when its submit returned
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
         async def submit(due: float) -> None:
@@ -62,7 +101,8 @@ class Probe:
                 scheduled[message.id] = due
                 began = time.perf_counter()
                 await self.ge.submit(message)
-                submit_times.append(time.perf_counter() - began)
+                submitted[message.id] = time.perf_counter()
+                submit_times.append(submitted[message.id] - began)
             finally:
                 in_flight.release()
 
@@ -97,4 +137,35 @@ class Probe:
             **Latency.figures(rate, count, offered_for, latencies),
             submit_p50_ms=percentile(submit_ms, 0.50),
             submit_p99_ms=percentile(submit_ms, 0.99),
+            stages=await self._stages(scheduled, submitted),
         )
+
+    async def _stages(
+        self, scheduled: Mapping[str, float], submitted: Mapping[str, float]
+    ) -> Stages | None:
+        """Each mail's steps, from the envelopes archived at ge (out) and at am (in)."""
+        sealed = await _archived(self.ge.db, "out", scheduled)
+        received = await _archived(self.am.db, "in", scheduled)
+        if len(sealed) < len(scheduled) or len(received) < len(scheduled):
+            return None
+        arrived = self.arrivals.times
+        return Stages(
+            submitted=Stage.of([submitted[m] - due for m, due in scheduled.items()]),
+            sealed=Stage.of([sealed[m] - submitted[m] for m in scheduled]),
+            received=Stage.of([received[m] - sealed[m] for m in scheduled]),
+            filed=Stage.of([arrived[m] - received[m] for m in scheduled]),
+        )
+
+
+async def _archived(db: Database, direction: str, wanted: Mapping[str, float]) -> dict[str, float]:
+    """When the envelope carrying each wanted message was archived, on the clock of
+    ``time.perf_counter`` (the archive's time is UTC; both clocks are this machine's)."""
+    offset = time.time() - time.perf_counter()
+    times: dict[str, float] = {}
+    async with db.reading() as tx:
+        async for envelope in tx.envelopes.stream():
+            if envelope.direction != direction:
+                continue
+            at = envelope.created_at.timestamp() - offset
+            times.update((m, at) for m in envelope.message_ids if m in wanted)
+    return times

@@ -183,11 +183,14 @@ async def latency(ctx: Context) -> list[Result]:
         light = await probe.steady(sizes.light_rate, sizes.light_seconds)
         run = await probe.steady(sizes.latency_rate, sizes.latency_seconds)
     details = run.as_dict()
+    notes = [f"at {run.offered_rate:,.0f}/s, {run.stages.summary()}"] if run.stages else []
     if run.achieved_rate < 0.95 * run.offered_rate:
-        details["note"] = (
+        notes.append(
             f"the sender kept up only {run.achieved_rate:,.0f}/s of {run.offered_rate:,.0f}/s: "
             "the figure is mostly queueing"
         )
+    if notes:
+        details["note"] = "; ".join(notes)
     base = ctx.baseline_latency
     light_figure = f"p99 at a light {sizes.light_rate:,.0f}/s (no target)"
     p50, p99 = (base.p50_ms, base.p99_ms) if base else (None, None)

@@ -120,11 +120,11 @@ class Message(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     type: Mapped[str] = mapped_column(String(32))
-    sender: Mapped[str] = mapped_column(String(200), index=True)
+    sender: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[list[str]] = mapped_column(JSON)
     subject: Mapped[str | None] = mapped_column(NulFreeString(998), nullable=True)
     thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    created: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     origin: Mapped[str] = mapped_column(String(8))  # local | remote
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -176,7 +176,7 @@ class OutboxItem(Base):
     __table_args__ = (Index("ix_outbox_state_node", "state", "node"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_id: Mapped[str] = mapped_column(String(32), index=True)
+    message_id: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(32))
     node: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(8), default="pending")
@@ -216,7 +216,7 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("message_id", "address", name="uq_delivery"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(32), index=True)
+    message_id: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(NulFreeText, nullable=True)

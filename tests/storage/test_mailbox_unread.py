@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+from query_plans import plans
 
 from storage import Database
 from storage.mailbox import NewMessage
@@ -36,20 +36,8 @@ async def test_oldest_unread_entries_come_in_arrival_order_past_the_read_ones(
 async def test_the_unread_query_reads_the_unread_index_on_sqlite(tmp_path: Any) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
     await db.migrate()
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        statements.append((statement, parameters))
-
     try:
-        async with db.reading() as tx:
-            event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-            await tx.mailbox.unread("cen", 100)
-            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-            [(query, parameters)] = statements
-            conn = await tx.session.connection()
-            plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}", parameters)
-            details = " ".join(row[3] for row in plan)
+        [details] = await plans(db, lambda tx: tx.mailbox.unread("cen", 100))
         assert "mailbox_entries USING INDEX ix_mailbox_unread" in details
     finally:
         await db.close()

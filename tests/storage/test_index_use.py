@@ -1,0 +1,65 @@
+"""Every lookup the dropped indexes might have served still goes through an index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from query_plans import plans
+from revisions import migrate
+from sqlalchemy import inspect
+
+from storage import Database
+
+DROPPED = {
+    "ix_messages_sender",
+    "ix_messages_created",
+    "ix_outbox_message_id",
+    "ix_deliveries_message_id",
+}
+
+
+async def indexes(db: Database) -> set[str]:
+    """The names of the indexes of the tables whose unused indexes went."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: {
+                index["name"]
+                for table in ("messages", "outbox", "deliveries")
+                for index in inspect(sync).get_indexes(table)
+            }
+        )
+
+
+async def test_deliveries_are_found_by_message_id_through_their_unique_index(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    try:
+        lookups = [
+            *await plans(db, lambda tx: tx.deliveries.summary(["m1", "m2"])),
+            *await plans(db, lambda tx: tx.deliveries.for_message("m1")),
+        ]
+        present = await indexes(db)
+    finally:
+        await db.close()
+    assert len(lookups) == 2
+    unique_index = "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 (message_id=?)"
+    assert all(unique_index in details for details in lookups)
+    assert present.isdisjoint(DROPPED)
+    assert "ix_messages_thread_id" in present  # a thread is still found through its index
+
+
+async def test_the_migration_drops_them_and_going_back_makes_them_again(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        await db.migrate()
+        assert (await indexes(db)).isdisjoint(DROPPED)
+        await migrate(db, "0009", down=True)
+        assert DROPPED <= await indexes(db)
+        await db.migrate()
+        assert (await indexes(db)).isdisjoint(DROPPED)
+    finally:
+        await db.close()

@@ -42,6 +42,11 @@ REPUBLISH_BATCH = 16
 #: how often to look for envelopes sealed but not confirmed (another worker's that died;
 #: this worker's own are looked for at once after a failure)
 RECHECK_SECONDS = 1.0
+#: an envelope sealed less than this long ago may still await its confirm in another
+#: worker of the node (on PostgreSQL every worker dispatches): the periodic look leaves it
+#: alone — published twice, it would reach the partner's quarantine as a replay. Twice
+#: the transport's confirm timeout; the look at start-up and after a failure take all.
+IN_FLIGHT_SECONDS = 60.0
 #: outbox rows sealed per transaction (a whole bundle at least): signing them holds the
 #: event loop, so a batch is kept to a few tens of milliseconds
 ROWS_PER_SEAL = 512
@@ -75,6 +80,7 @@ class Dispatcher(PokedLoop):
         self.reseal_after = reseal_after
         self._unsealable: dict[str, float] = {}  # node → time to try again
         self._recheck_at = 0.0  # when to look for envelopes sealed and not confirmed
+        self._look_at_all = True  # the next look takes even the newest (start-up, failure)
 
     async def turn(self) -> float:
         """One round of dispatching (poked when something is written to the outbox)."""
@@ -82,11 +88,16 @@ class Dispatcher(PokedLoop):
             await self.flush()
         except (TransportError, StorageError) as exc:  # the broker or database is away
             log.warning("dispatch paused, will retry: %s", exc)
-            self._recheck_at = 0.0  # what was sealed and not confirmed goes first
+            self._after_failure()
         except Exception:  # keep dispatching; the rows stay and are retried
             log.exception("dispatch failed; retrying")
-            self._recheck_at = 0.0
+            self._after_failure()
         return IDLE_SECONDS
+
+    def _after_failure(self) -> None:
+        """What was sealed and not confirmed goes first, however new."""
+        self._recheck_at = 0.0
+        self._look_at_all = True
 
     async def flush(self) -> int:
         """Publish what was sealed but not confirmed, then seal and publish what waits.
@@ -124,6 +135,8 @@ class Dispatcher(PokedLoop):
     async def _republish(self) -> int:
         """Publish again what was sealed but never confirmed (a crash, a failed publish, a
         worker that died), or seal it afresh when it is too old."""
+        everything, self._look_at_all = self._look_at_all, False
+        in_flight = timedelta(seconds=IN_FLIGHT_SECONDS)
         published = 0
         async with self.db.transaction() as tx:
             unconfirmed = await tx.outbox.sealed_envelopes()
@@ -132,10 +145,11 @@ class Dispatcher(PokedLoop):
             async with self.db.transaction() as tx:
                 for envelope_id in unconfirmed[start : start + REPUBLISH_BATCH]:
                     envelope = await tx.envelopes.get(envelope_id)
-                    if datetime.now(UTC) - envelope.created_at > self.reseal_after:
+                    age = datetime.now(UTC) - envelope.created_at
+                    if age > self.reseal_after:
                         await tx.outbox.unseal(envelope_id)
                         log.info("envelope %s is too old to publish: sealing afresh", envelope_id)
-                    else:
+                    elif everything or age > in_flight:
                         again.append((envelope.peer, envelope_id, envelope.raw))
             published += await self._publish(again)
         return published

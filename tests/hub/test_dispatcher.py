@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from nodes import Network, add_user, eventually
 from sqlalchemy import update
 
+from hub.dispatcher import IN_FLIGHT_SECONDS
 from hub.node import Node
 from keys.envelope import MAX_PROTECTED_HEADER_LENGTH
 from message_schemas import Attachment, Mail
@@ -57,6 +58,31 @@ async def test_stale_unconfirmed_envelope_is_sealed_afresh(network: Network) -> 
     async with am.db.transaction() as tx:
         [received] = [e async for e in tx.envelopes.stream() if e.direction == "in"]
         assert received.id != envelope_id
+        assert await tx.quarantine.count() == 0
+
+
+async def test_another_workers_envelope_awaiting_its_confirm_is_not_published_again(
+    network: Network,
+) -> None:
+    ge, am, message_id, envelope_id = await sealed_but_unconfirmed(network)
+    # a second worker of ge (same database, as `icomm serve --workers 2` on PostgreSQL),
+    # past the look at its start-up, which takes everything sealed
+    worker = await Node(network.settings("ge")).open()
+    try:
+        worker.dispatcher._look_at_all = False
+        assert await worker.dispatcher.flush() == 0  # ge's envelope may be in flight
+        async with ge.db.transaction() as tx:  # ge died with it a while ago
+            await tx.session.execute(
+                update(Envelope)
+                .where(Envelope.id == envelope_id)
+                .values(created_at=datetime.now(UTC) - timedelta(seconds=IN_FLIGHT_SECONDS + 1))
+            )
+        worker.dispatcher._recheck_at = 0.0
+        assert await worker.dispatcher.flush() == 1
+    finally:
+        await worker.close()
+    await arrived_once(am, message_id)
+    async with am.db.transaction() as tx:
         assert await tx.quarantine.count() == 0
 
 

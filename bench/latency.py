@@ -167,5 +167,7 @@ async def _archived(db: Database, direction: str, wanted: Mapping[str, float]) -
             if envelope.direction != direction:
                 continue
             at = envelope.created_at.timestamp() - offset
-            times.update((m, at) for m in envelope.message_ids if m in wanted)
+            for message_id in envelope.message_ids:  # oldest first: the first one counts
+                if message_id in wanted:
+                    times.setdefault(message_id, at)
     return times

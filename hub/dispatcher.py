@@ -136,20 +136,19 @@ class Dispatcher(PokedLoop):
         """Publish again what was sealed but never confirmed (a crash, a failed publish, a
         worker that died), or seal it afresh when it is too old."""
         everything, self._look_at_all = self._look_at_all, False
-        in_flight = timedelta(seconds=IN_FLIGHT_SECONDS)
+        settled = None if everything else datetime.now(UTC) - timedelta(seconds=IN_FLIGHT_SECONDS)
         published = 0
         async with self.db.transaction() as tx:
-            unconfirmed = await tx.outbox.sealed_envelopes()
+            unconfirmed = await tx.outbox.sealed_envelopes(sealed_before=settled)
         for start in range(0, len(unconfirmed), REPUBLISH_BATCH):
             again = []
             async with self.db.transaction() as tx:
                 for envelope_id in unconfirmed[start : start + REPUBLISH_BATCH]:
                     envelope = await tx.envelopes.get(envelope_id)
-                    age = datetime.now(UTC) - envelope.created_at
-                    if age > self.reseal_after:
+                    if datetime.now(UTC) - envelope.created_at > self.reseal_after:
                         await tx.outbox.unseal(envelope_id)
                         log.info("envelope %s is too old to publish: sealing afresh", envelope_id)
-                    elif everything or age > in_flight:
+                    else:
                         again.append((envelope.peer, envelope_id, envelope.raw))
             published += await self._publish(again)
         return published

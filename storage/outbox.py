@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.bulk import BulkInsert, BulkUpdate
-from storage.models import Message, OutboxItem
+from storage.models import Envelope, Message, OutboxItem
 
 
 class Queued(NamedTuple):
@@ -87,14 +87,19 @@ class OutboxRepository:
             self.session, [(i,) for i in item_ids], state="sealed", envelope_id=envelope_id
         )
 
-    async def sealed_envelopes(self) -> list[str]:
-        """Envelopes sealed but not yet confirmed by the transport (to publish again)."""
+    async def sealed_envelopes(self, sealed_before: datetime | None = None) -> list[str]:
+        """Envelopes sealed but not yet confirmed by the transport (to publish again);
+        with ``sealed_before``, only those archived before that time."""
         query = (
             select(OutboxItem.envelope_id)
             .where(OutboxItem.state == "sealed")
             .group_by(OutboxItem.envelope_id)
             .order_by(func.min(OutboxItem.id))
         )
+        if sealed_before is not None:
+            query = query.join(Envelope, Envelope.id == OutboxItem.envelope_id).where(
+                Envelope.created_at < sealed_before
+            )
         return [eid for eid in (await self.session.scalars(query)).all() if eid]
 
     async def mark_sent(self, envelope_ids: Sequence[str]) -> None:

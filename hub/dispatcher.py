@@ -52,6 +52,11 @@ IN_FLIGHT_SECONDS = 60.0
 ROWS_PER_SEAL = 512
 #: batches of envelopes published and awaiting their confirms while the next is sealed
 PIPELINE = 4
+#: how long a receipt may wait to leave: the receipts of the envelopes received meanwhile
+#: travel together (and with any mail leaving sooner) instead of an envelope each — at
+#: 1,000 mails a second a receiving node had sealed, published and marked sent ≈ 80
+#: one-receipt envelopes a second, and the sender opened and filed as many
+RECEIPT_SECONDS = 0.2
 
 
 def _listed_bytes(row: Pending) -> int:
@@ -93,6 +98,10 @@ class Dispatcher(PokedLoop):
             log.exception("dispatch failed; retrying")
             self._after_failure()
         return IDLE_SECONDS
+
+    def receipts_queued(self) -> None:
+        """Receipts were written to the outbox: they leave within :data:`RECEIPT_SECONDS`."""
+        self.poke_later(RECEIPT_SECONDS)
 
     def _after_failure(self) -> None:
         """What was sealed and not confirmed goes first, however new."""

@@ -15,10 +15,20 @@ class PokedLoop:
 
     def __init__(self) -> None:
         self._wakeup = asyncio.Event()
+        self._later: asyncio.TimerHandle | None = None
 
     def poke(self) -> None:
-        """New work may be waiting."""
+        """New work may be waiting (a later poke still due is then not needed)."""
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
         self._wakeup.set()
+
+    def poke_later(self, delay: float) -> None:
+        """New work that may wait up to ``delay`` seconds: work arriving meanwhile is done in
+        the same turn (and any ``poke`` takes it along sooner)."""
+        if self._later is None:
+            self._later = asyncio.get_running_loop().call_later(delay, self.poke)
 
     async def run(self) -> None:
         while True:

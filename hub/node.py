@@ -106,7 +106,7 @@ class Node:
             self.router,
             signatures=self.signatures,
             clock_skew=timedelta(seconds=settings.clock_skew_seconds),
-            on_outbox=self.dispatcher.poke,
+            on_outbox=self.dispatcher.receipts_queued,
             on_inbox=self._arrived,
         )
         url = settings.notify_smtp_url

@@ -141,10 +141,14 @@ class Router:
     async def _write_waiting(self) -> None:
         """Write the waiting submissions, a group per transaction, until none wait."""
         while self._waiting:
-            group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
-            del self._waiting[:GROUP_LIMIT]
+            group: list[tuple[Message, asyncio.Future[Message]]] = []
             try:
-                await self._write_group(group)
+                # the group is taken once the turn to write has come: what was submitted
+                # while other transactions wrote goes along
+                async with self.db.turn_to_write():
+                    group = [(m, f) for m, f in self._waiting[:GROUP_LIMIT] if not f.cancelled()]
+                    del self._waiting[:GROUP_LIMIT]
+                    await self._write_group(group)
             except Exception as exc:  # the database is away: each of them hears so
                 for _, waiting in group:
                     _settle(waiting, exc)

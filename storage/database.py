@@ -172,6 +172,11 @@ class Database:
                 ) from exc
             raise
 
+    def turn_to_write(self) -> AbstractAsyncContextManager[None]:
+        """Within: this task's turn to write (on SQLite; elsewhere at once), for the
+        transactions it opens — what to write can be gathered once the turn has come."""
+        return self._one_writer()
+
     @asynccontextmanager
     async def _one_writer(self) -> AsyncIterator[None]:
         """On SQLite, this process's transactions one at a time.

@@ -29,7 +29,7 @@ PostgreSQL through asyncpg (``$1``…).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,10 +143,20 @@ async def _run(target: _Target, sql: str, values: Any, *, many: bool) -> list[Se
         ) from exc
 
 
-async def execute(session: AsyncSession, sql: str, values: Sequence[Any] = ()) -> None:
-    """A fixed statement of the dialect's own SQL text, on the transaction's connection
-    (the way the bulk statements go: on a SQLite write, straight to ``sqlite3``)."""
-    await _run(await _target(session), sql, tuple(values), many=False)
+async def execute(
+    session: AsyncSession, sql: str | Callable[[Dialect], str], values: Sequence[Any] = ()
+) -> list[Sequence[Any]]:
+    """A fixed statement of the dialect's own SQL text (or made for the session's dialect
+    by ``sql``), on the transaction's connection (the way the bulk statements go: on a
+    SQLite write, straight to ``sqlite3``); the rows it returns, as the driver gives them."""
+    target = await _target(session)
+    text = sql if isinstance(sql, str) else sql(target.connection.dialect)
+    return await _run(target, text, tuple(values), many=False)
+
+
+def placeholders(dialect: Dialect, count: int, first: int = 1) -> str:
+    """``count`` bound parameters for a statement's text, comma-separated."""
+    return ", ".join(_marks(dialect, count, first))
 
 
 class _Statement:

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.bulk import BulkInsert
 from storage.errors import NotFound
 from storage.models import Envelope, SeenMessage
-from storage.store import ignoring_duplicates
+
+_ENVELOPE = BulkInsert(
+    Envelope.__table__,
+    ("id", "direction", "peer", "message_ids", "raw"),
+    shared=("created_at",),
+    skip_duplicates=True,
+    returning="id",
+)
 
 
 class EnvelopeRepository:
@@ -22,18 +29,8 @@ class EnvelopeRepository:
         self, envelope_id: str, direction: str, peer: str, message_ids: Sequence[str], raw: bytes
     ) -> bool:
         """Archive an envelope once; False when that envelope id is already archived."""
-        result = await self.session.execute(
-            ignoring_duplicates(self.session, Envelope).values(
-                {
-                    "id": envelope_id,
-                    "direction": direction,
-                    "peer": peer,
-                    "message_ids": list(message_ids),
-                    "raw": raw,
-                }
-            )
-        )
-        return bool(result.rowcount)
+        row = (envelope_id, direction, peer, list(message_ids), raw)
+        return bool(await _ENVELOPE(self.session, [row], created_at=datetime.now(UTC)))
 
     async def get(self, envelope_id: str) -> Envelope:
         envelope = await self.session.get(Envelope, envelope_id)

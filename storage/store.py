@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
 #: rows per multi-row statement: well under SQLite's and asyncpg's 32,767 bound parameters
 ROWS_PER_STATEMENT = 1000
-
-
-def ignoring_duplicates(session: AsyncSession, model: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into a model's table, on SQLite and PostgreSQL
-    alike: execute it with many rows (one statement, compiled once), or give it
-    ``.values(rows)`` (at most :data:`ROWS_PER_STATEMENT`) to add ``RETURNING``."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__).on_conflict_do_nothing()
 
 
 def in_chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Sequence[T]]:

@@ -6,7 +6,7 @@ import asyncio
 import gc
 
 import pytest
-from nodes import Network, add_user, eventually
+from nodes import Backend, Network, add_user, eventually
 from sqlalchemy import event, select
 
 from hub.errors import AddressError, HubError, PermissionDenied
@@ -220,6 +220,36 @@ async def test_concurrent_submits_share_transactions_and_each_gets_its_own_answe
         return len(await am.mailbox.folder("armen", limit=100)) == 60
 
     await eventually(arrived)
+
+
+async def test_submits_made_while_another_transaction_writes_are_written_together(
+    network: Network, backend: Backend
+) -> None:
+    if backend.database != "sqlite":
+        pytest.skip("PostgreSQL's transactions do not wait for one another's turn")
+    ge = await network.add("ge", run=False)
+    await add_user(ge, "nino")
+    commits = []
+    event.listen(ge.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:  # another task's transaction, writing while the submits come
+        async with ge.db.transaction() as tx:
+            await tx.users.find("nino")
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await holding.wait()
+    submits = []
+    for _ in range(5):  # one by one, each waiting for its turn
+        submits.append(asyncio.create_task(ge.submit(mail("nino@ge", "nino@ge"))))
+        await asyncio.sleep(0.01)
+    assert not any(task.done() for task in submits)
+    release.set()
+    await asyncio.gather(holder, *submits)
+    # one for the holding transaction, one for all five (not one for the first alone)
+    assert len(commits) == 2
 
 
 async def test_large_bundles_are_verified_by_worker_threads_and_delivered(

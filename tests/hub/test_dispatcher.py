@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from nodes import Network, add_user, eventually
 from sqlalchemy import update
 
+from hub import dispatcher
 from hub.dispatcher import IN_FLIGHT_SECONDS
 from hub.node import Node
 from keys.envelope import MAX_PROTECTED_HEADER_LENGTH
@@ -122,3 +124,66 @@ async def test_bundles_close_before_their_header_outgrows_what_receivers_accept(
     await eventually(all_arrived)
     async with am.db.transaction() as tx:
         assert await tx.quarantine.count() == 0
+
+
+async def three_mails_in_three_envelopes(network: Network) -> tuple[Node, Node, list[str]]:
+    """ge seals three mails to am one envelope each, then runs: it publishes them at once."""
+    ge, am = await network.add("ge", run=False), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    ids = []
+    for i in range(3):
+        ids.append(
+            (await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject=f"{i}", body=""))).id
+        )
+        await ge.dispatcher._seal_batch()
+    ge.run()
+    return ge, am, ids
+
+
+async def outgoing(node: Node) -> list[list[str]]:
+    async with node.db.reading() as tx:
+        return [e.message_ids async for e in tx.envelopes.stream() if e.direction == "out"]
+
+
+async def test_receipts_of_envelopes_received_together_leave_in_one_envelope(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "RECEIPT_SECONDS", 2.0)
+    ge, am, ids = await three_mails_in_three_envelopes(network)
+
+    async def receipted() -> bool:
+        async with ge.db.reading() as tx:
+            counts = await tx.deliveries.summary(ids)
+        return all(counts.get(i, {}).get("delivered") == 1 for i in ids)
+
+    await eventually(receipted)
+    [receipts] = await outgoing(am)  # not one envelope for each envelope received
+    assert len(receipts) == 3
+
+
+async def test_a_waiting_receipt_leaves_with_mail_to_the_same_node(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "RECEIPT_SECONDS", 60.0)
+    _, am, ids = await three_mails_in_three_envelopes(network)
+    await arrived_in(am, ids)
+    assert await outgoing(am) == []  # the receipts wait
+    reply = await am.submit(Mail(sender="armen@am", to=["nino@ge"], subject="thanks", body=""))
+    [envelope] = await eventually_one(am)
+    assert reply.id in envelope and len(envelope) == 4  # the reply and three receipts
+
+
+async def arrived_in(am: Node, ids: list[str]) -> None:
+    async def arrived() -> bool:
+        return len(await am.mailbox.folder("armen")) == len(ids)
+
+    await eventually(arrived)
+
+
+async def eventually_one(node: Node) -> list[list[str]]:
+    async def sealed() -> bool:
+        return await outgoing(node) != []
+
+    await eventually(sealed)
+    return await outgoing(node)

@@ -1,9 +1,14 @@
-"""SQLite with several writers at once: each waits its turn instead of failing."""
+"""SQLite with several writers at once: each waits its turn instead of failing; the
+write transactions' shared session."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from storage import Database
 
@@ -22,5 +27,46 @@ async def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path
         await asyncio.gather(*(add(f"user{i}") for i in range(20)))
         async with db.transaction() as tx:
             assert len(await tx.users.list()) == 20
+    finally:
+        await db.close()
+
+
+async def test_write_transactions_share_a_session_but_never_its_stale_rows(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    try:
+        async with db.transaction() as tx:
+            await tx.users.add("nino", "officer", None)
+        async with db.transaction() as tx:
+            first = tx.session
+            seen = await tx.users.find("nino")
+            assert seen is not None and seen.active
+        async with db.transaction() as tx:  # changed behind the ORM's back
+            await tx.session.execute(text("UPDATE users SET active = 0"))
+        async with db.transaction() as tx:
+            assert tx.session is first  # the shared session …
+            now = await tx.users.find("nino")
+            assert now is not None and not now.active  # … read afresh, not the old object
+    finally:
+        await db.close()
+
+
+async def test_a_failed_write_transaction_leaves_the_next_a_working_session(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    try:
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as tx:
+                await tx.users.add("nino", "officer", None)
+                await tx.session.execute(text("INSERT INTO users (username) VALUES ('nino')"))
+        async with db.transaction() as tx:
+            assert await tx.users.find("nino") is None  # the failed one left nothing
+            await tx.users.add("nino", "officer", None)
+        async with db.reading() as tx:
+            assert await tx.users.find("nino") is not None
     finally:
         await db.close()

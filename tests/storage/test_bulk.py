@@ -13,6 +13,7 @@ from storage.bulk import TEXTS_KEPT, BulkSelect, BulkUpdate
 from storage.evidence import _SEEN as SEEN  # the seen ids' statement, as the receiver runs it
 from storage.mailbox import NewMessage
 from storage.models import Delivery, Message, SeenMessage
+from storage.outbox import Queued
 
 WHEN = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -205,3 +206,39 @@ async def test_statement_texts_are_kept_for_a_bounded_number_of_sizes(db: Databa
         for size in range(1, TEXTS_KEPT + 10):
             assert await lookup(tx.session, ["a"] + [f"x{n}" for n in range(size - 1)]) == [("a",)]
     assert len(lookup._texts) == TEXTS_KEPT
+
+
+async def test_pending_rows_come_oldest_first_leaving_out_the_nodes_skipped(db: Database) -> None:
+    stored = NewMessage(
+        id="f" * 32,
+        type="mail",
+        sender="nino@ge",
+        recipients=["armen@am"],
+        subject="s",
+        thread_id=None,
+        created=datetime.now(UTC),
+        origin="local",
+        digest=None,
+        payload=b"as stored",
+    )
+    async with db.transaction() as tx:
+        await tx.mailbox.add_message(stored)
+        await tx.outbox.add(
+            [
+                Queued("a" * 32, "mail", "am", b"a"),
+                Queued("f" * 32, "mail", "ua", None),  # read from its stored row
+                Queued("b" * 32, "mail", "lt", b"b"),
+                Queued("c" * 32, "mail", "am", b"c"),
+            ]
+        )
+    async with db.transaction() as tx:
+        everything = await tx.outbox.pending(10)
+        assert [(r.message_id[0], r.node, r.payload) for r in everything] == [
+            ("a", "am", b"a"),
+            ("f", "ua", b"as stored"),
+            ("b", "lt", b"b"),
+            ("c", "am", b"c"),
+        ]
+        assert [r.node for r in await tx.outbox.pending(2)] == ["am", "ua"]
+        assert [r.node for r in await tx.outbox.pending(10, skip_nodes=["am"])] == ["ua", "lt"]
+        assert await tx.outbox.pending(10, skip_nodes=["am", "ua", "lt"]) == []

@@ -133,6 +133,12 @@ async def _cen_steps(ge: Node, wco: Node) -> None:
         "description stayed in Georgia"
     )
 
+    async def receipted() -> bool:
+        return any(d.status != "pending" for d in await ge.mailbox.deliveries(sent.message_id))
+
+    await _wait_for("the WCO's receipt", receipted)
+    console.print("  the WCO node's signed receipt is back at ge")
+
 
 async def run_demo(root: Path, base: Settings) -> None:
     nodes: dict[str, Node] = {}

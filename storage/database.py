@@ -197,6 +197,10 @@ class Database:
         if self._writer is None or _holding_writer.get():
             yield
             return
+        # the tasks that became ready meanwhile run first, and may queue for the lock: a
+        # write transaction yields the loop nowhere else (its statements run on it), so a
+        # task writing one after another (a CEN transmission) had kept the lock to itself
+        await asyncio.sleep(0)
         async with self._writer:
             token = _holding_writer.set(True)
             try:

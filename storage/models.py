@@ -173,7 +173,7 @@ class OutboxItem(Base):
     """A message waiting to leave for one node: pending → sealed → sent."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_node", "state", "node"),)
+    __table_args__ = (Index("ix_outbox_state_id", "state", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(32))

@@ -63,3 +63,16 @@ async def test_the_migration_drops_them_and_going_back_makes_them_again(
         assert (await indexes(db)).isdisjoint(DROPPED)
     finally:
         await db.close()
+
+
+async def test_the_oldest_pending_rows_come_in_order_from_the_index_without_a_sort(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    try:
+        [plan] = await plans(db, lambda tx: tx.outbox.pending(512))
+    finally:
+        await db.close()
+    assert "SEARCH o USING INDEX ix_outbox_state_id (state=?)" in plan
+    assert "TEMP B-TREE" not in plan  # every pending row sorted to keep the first few

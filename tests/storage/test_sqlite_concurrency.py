@@ -70,3 +70,28 @@ async def test_a_failed_write_transaction_leaves_the_next_a_working_session(
             assert await tx.users.find("nino") is not None
     finally:
         await db.close()
+
+
+async def test_a_task_writing_one_transaction_after_another_lets_another_writer_in(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await db.migrate()
+    done: list[str] = []
+
+    async def many() -> None:  # as a CEN transmission writes its pages
+        for i in range(20):
+            async with db.transaction() as tx:
+                await tx.users.add(f"page{i}", "officer", None)
+            done.append("page")
+
+    async def one() -> None:  # as the dispatcher, poked meanwhile
+        async with db.transaction() as tx:
+            await tx.users.add("dispatcher", "officer", None)
+        done.append("dispatcher")
+
+    try:
+        await asyncio.gather(many(), one())
+        assert done.index("dispatcher") < 3  # not after all twenty
+    finally:
+        await db.close()

@@ -4,6 +4,7 @@ write transactions' shared session."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,70 +14,59 @@ from sqlalchemy.exc import IntegrityError
 from storage import Database
 
 
-async def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> None:
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A node's SQLite database (this module's behaviour is SQLite's alone)."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
     await db.migrate()
+    try:
+        yield db
+    finally:
+        await db.close()
 
+
+async def test_concurrent_read_then_write_transactions_all_commit(db: Database) -> None:
     async def add(name: str) -> None:
         async with db.transaction() as tx:
             assert await tx.users.find(name) is None  # a read first …
             await asyncio.sleep(0.01)  # … others commit meanwhile …
             await tx.users.add(name, "officer", None)  # … then a write
 
-    try:
-        await asyncio.gather(*(add(f"user{i}") for i in range(20)))
-        async with db.transaction() as tx:
-            assert len(await tx.users.list()) == 20
-    finally:
-        await db.close()
+    await asyncio.gather(*(add(f"user{i}") for i in range(20)))
+    async with db.transaction() as tx:
+        assert len(await tx.users.list()) == 20
 
 
-async def test_write_transactions_share_a_session_but_never_its_stale_rows(
-    tmp_path: Path,
-) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
-    try:
+async def test_write_transactions_share_a_session_but_never_its_stale_rows(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.users.add("nino", "officer", None)
+    async with db.transaction() as tx:
+        first = tx.session
+        seen = await tx.users.find("nino")
+        assert seen is not None and seen.active
+    async with db.transaction() as tx:  # changed behind the ORM's back
+        await tx.session.execute(text("UPDATE users SET active = 0"))
+    async with db.transaction() as tx:
+        assert tx.session is first  # the shared session …
+        now = await tx.users.find("nino")
+        assert now is not None and not now.active  # … read afresh, not the old object
+
+
+async def test_a_failed_write_transaction_leaves_the_next_a_working_session(db: Database) -> None:
+    with pytest.raises(IntegrityError):
         async with db.transaction() as tx:
             await tx.users.add("nino", "officer", None)
-        async with db.transaction() as tx:
-            first = tx.session
-            seen = await tx.users.find("nino")
-            assert seen is not None and seen.active
-        async with db.transaction() as tx:  # changed behind the ORM's back
-            await tx.session.execute(text("UPDATE users SET active = 0"))
-        async with db.transaction() as tx:
-            assert tx.session is first  # the shared session …
-            now = await tx.users.find("nino")
-            assert now is not None and not now.active  # … read afresh, not the old object
-    finally:
-        await db.close()
-
-
-async def test_a_failed_write_transaction_leaves_the_next_a_working_session(
-    tmp_path: Path,
-) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
-    try:
-        with pytest.raises(IntegrityError):
-            async with db.transaction() as tx:
-                await tx.users.add("nino", "officer", None)
-                await tx.session.execute(text("INSERT INTO users (username) VALUES ('nino')"))
-        async with db.transaction() as tx:
-            assert await tx.users.find("nino") is None  # the failed one left nothing
-            await tx.users.add("nino", "officer", None)
-        async with db.reading() as tx:
-            assert await tx.users.find("nino") is not None
-    finally:
-        await db.close()
+            await tx.session.execute(text("INSERT INTO users (username) VALUES ('nino')"))
+    async with db.transaction() as tx:
+        assert await tx.users.find("nino") is None  # the failed one left nothing
+        await tx.users.add("nino", "officer", None)
+    async with db.reading() as tx:
+        assert await tx.users.find("nino") is not None
 
 
 async def test_a_task_writing_one_transaction_after_another_lets_another_writer_in(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
     done: list[str] = []
 
     async def many() -> None:  # as a CEN transmission writes its pages
@@ -90,8 +80,5 @@ async def test_a_task_writing_one_transaction_after_another_lets_another_writer_
             await tx.users.add("dispatcher", "officer", None)
         done.append("dispatcher")
 
-    try:
-        await asyncio.gather(many(), one())
-        assert done.index("dispatcher") < 3  # not after all twenty
-    finally:
-        await db.close()
+    await asyncio.gather(many(), one())
+    assert done.index("dispatcher") < 3  # not after all twenty

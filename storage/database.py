@@ -236,8 +236,8 @@ class Database:
 
         This process's SQLite write transactions run one at a time, so they share a
         session kept on one connection, emptied after each: a fresh session took its
-        connection from the pool and gave it back, ≈ 100 µs of SQLAlchemy's work for
-        each transaction — a third of a one-mail submit's. A transaction opened inside
+        connection from the pool and gave it back: ≈ 160 µs of SQLAlchemy's work for
+        each transaction, a fifth of a one-mail submit's. A transaction opened inside
         another one (which holds the shared session) gets a fresh session, as every read
         and every PostgreSQL transaction does; a failed transaction's session and its
         connection are dropped, and the next one starts anew.

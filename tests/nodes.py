@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -136,3 +137,24 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0)
 
 async def add_user(node: Node, username: str, role: Role = Role.OFFICER) -> None:
     await node.accounts.add(username, role, PASSWORD)
+
+
+@contextlib.asynccontextmanager
+async def writing_elsewhere(node: Node) -> AsyncIterator[None]:
+    """Within: another task holds a write transaction of ``node`` (it has read, so on
+    SQLite it holds the process's turn to write), ended on leaving."""
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:  # a task of its own: tasks started inside would share its turn
+        async with node.db.transaction() as tx:
+            await tx.users.list()
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await holding.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        await holder

@@ -6,7 +6,7 @@ import asyncio
 import gc
 
 import pytest
-from nodes import Backend, Network, add_user, eventually
+from nodes import Backend, Network, add_user, eventually, writing_elsewhere
 from sqlalchemy import event, select
 
 from hub.errors import AddressError, HubError, PermissionDenied
@@ -231,23 +231,13 @@ async def test_submits_made_while_another_transaction_writes_are_written_togethe
     await add_user(ge, "nino")
     commits = []
     event.listen(ge.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:  # another task's transaction, writing while the submits come
-        async with ge.db.transaction() as tx:
-            await tx.users.find("nino")
-            holding.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await holding.wait()
-    submits = []
-    for _ in range(5):  # one by one, each waiting for its turn
-        submits.append(asyncio.create_task(ge.submit(mail("nino@ge", "nino@ge"))))
-        await asyncio.sleep(0.01)
-    assert not any(task.done() for task in submits)
-    release.set()
-    await asyncio.gather(holder, *submits)
+    async with writing_elsewhere(ge):
+        submits = []
+        for _ in range(5):  # one by one, each waiting for its turn
+            submits.append(asyncio.create_task(ge.submit(mail("nino@ge", "nino@ge"))))
+            await asyncio.sleep(0.01)
+        assert not any(task.done() for task in submits)
+    await asyncio.gather(*submits)
     # one for the holding transaction, one for all five (not one for the first alone)
     assert len(commits) == 2
 

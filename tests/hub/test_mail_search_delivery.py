@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from nodes import Network, add_user, eventually
+from nodes import Network, add_user, eventually, writing_elsewhere
 
 from message_schemas import Mail
 
@@ -58,23 +58,10 @@ async def test_a_listing_and_a_search_do_not_wait_for_a_write_in_progress(
     sent = await ge.submit(
         Mail(sender="nino@ge", to=["levan@ge"], subject="Tobacco", body="Trucks at Sarpi.")
     )
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def write_slowly() -> None:
-        async with ge.db.transaction() as tx:
-            await tx.users.find("nino")
-            holding.set()
-            await release.wait()
-
-    writer = asyncio.create_task(write_slowly())
-    await holding.wait()
-    try:
+    async with writing_elsewhere(ge):
         listing = await asyncio.wait_for(ge.mailbox.folder("levan"), 5)
         found = await asyncio.wait_for(ge.mailbox.search("levan", "sarpi trucks"), 5)
         unread = await asyncio.wait_for(ge.mailbox.unread_count("levan"), 5)
-    finally:
-        release.set()
-        await writer
     assert [item.message.id for item in listing] == [sent.id]
     assert [item.message.id for item in found] == [sent.id]
     assert unread == 1

@@ -27,3 +27,14 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A SQLite database at the newest revision, for what is SQLite's behaviour alone."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from query_plans import plans
 from revisions import migrate
 from sqlalchemy import inspect
@@ -31,18 +29,13 @@ async def indexes(db: Database) -> set[str]:
 
 
 async def test_deliveries_are_found_by_message_id_through_their_unique_index(
-    tmp_path: Path,
+    sqlite_db: Database,
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
-    try:
-        lookups = [
-            *await plans(db, lambda tx: tx.deliveries.summary(["m1", "m2"])),
-            *await plans(db, lambda tx: tx.deliveries.for_message("m1")),
-        ]
-        present = await indexes(db)
-    finally:
-        await db.close()
+    lookups = [
+        *await plans(sqlite_db, lambda tx: tx.deliveries.summary(["m1", "m2"])),
+        *await plans(sqlite_db, lambda tx: tx.deliveries.for_message("m1")),
+    ]
+    present = await indexes(sqlite_db)
     assert len(lookups) == 2
     unique_index = "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 (message_id=?)"
     assert all(unique_index in details for details in lookups)
@@ -66,13 +59,8 @@ async def test_the_migration_drops_them_and_going_back_makes_them_again(
 
 
 async def test_the_oldest_pending_rows_come_in_order_from_the_index_without_a_sort(
-    tmp_path: Path,
+    sqlite_db: Database,
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
-    try:
-        [plan] = await plans(db, lambda tx: tx.outbox.pending(512))
-    finally:
-        await db.close()
+    [plan] = await plans(sqlite_db, lambda tx: tx.outbox.pending(512))
     assert "SEARCH o USING INDEX ix_outbox_state_id (state=?)" in plan
     assert "TEMP B-TREE" not in plan  # every pending row sorted to keep the first few

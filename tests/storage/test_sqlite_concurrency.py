@@ -4,8 +4,6 @@ write transactions' shared session."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -14,18 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from storage import Database
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A node's SQLite database (this module's behaviour is SQLite's alone)."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'icomm.db'}")
-    await db.migrate()
-    try:
-        yield db
-    finally:
-        await db.close()
+async def test_concurrent_read_then_write_transactions_all_commit(sqlite_db: Database) -> None:
+    db = sqlite_db
 
-
-async def test_concurrent_read_then_write_transactions_all_commit(db: Database) -> None:
     async def add(name: str) -> None:
         async with db.transaction() as tx:
             assert await tx.users.find(name) is None  # a read first …
@@ -37,7 +26,10 @@ async def test_concurrent_read_then_write_transactions_all_commit(db: Database) 
         assert len(await tx.users.list()) == 20
 
 
-async def test_write_transactions_share_a_session_but_never_its_stale_rows(db: Database) -> None:
+async def test_write_transactions_share_a_session_but_never_its_stale_rows(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
     async with db.transaction() as tx:
         await tx.users.add("nino", "officer", None)
     async with db.transaction() as tx:
@@ -52,7 +44,10 @@ async def test_write_transactions_share_a_session_but_never_its_stale_rows(db: D
         assert now is not None and not now.active  # … read afresh, not the old object
 
 
-async def test_a_failed_write_transaction_leaves_the_next_a_working_session(db: Database) -> None:
+async def test_a_failed_write_transaction_leaves_the_next_a_working_session(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
     with pytest.raises(IntegrityError):
         async with db.transaction() as tx:
             await tx.users.add("nino", "officer", None)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from joserfc.jwe import GeneralJSONEncryption, JWERegistry, decrypt_json, encryp
 from joserfc.jws import JWSRegistry
 from nacl.exceptions import BadSignatureError
 from nacl.exceptions import ValueError as NaclValueError
-from nacl.signing import VerifyKey
+from nacl.signing import SigningKey, VerifyKey
 
 from keys.errors import EnvelopeError, Reason
 from keys.keyring import NodeKeyring
@@ -189,10 +190,12 @@ def sign_all(
     three base64url segments, and the library's per-call work (header registry checks,
     key lookup) cost more than the Ed25519 signature itself (≈ 80 against 35 µs a
     message). The header is encoded once for the batch; each payload is signed with
-    the raw key. What is written is checked by joserfc and jwcrypto in the tests.
+    the raw key, by libsodium (PyNaCl): ≈ 24 against OpenSSL's ≈ 34 µs a message, the
+    same bytes (Ed25519 signatures are deterministic). What is written is checked by
+    joserfc and jwcrypto in the tests.
     """
     kid = signing_kid or keyring.signing_kid
-    key = keyring._signing_key(signing_kid)
+    key = _sodium_key(keyring._signing_key(signing_kid).private_bytes_raw())
     protected = {
         "alg": SIGNATURE_ALGORITHM,
         "kid": kid,
@@ -203,8 +206,15 @@ def sign_all(
     signed = []
     for payload in payloads:
         signing_input = header + _b64(payload)
-        signed.append((signing_input + b"." + _b64(key.sign(signing_input))).decode("ascii"))
+        signature = key.sign(signing_input).signature
+        signed.append((signing_input + b"." + _b64(signature)).decode("ascii"))
     return signed
+
+
+@functools.lru_cache(maxsize=8)
+def _sodium_key(seed: bytes) -> SigningKey:
+    """The signing key of a raw Ed25519 private key (its public half derived once)."""
+    return SigningKey(seed)
 
 
 def open_envelope(raw: bytes, *, keyring: NodeKeyring, trust: TrustStore) -> OpenedEnvelope:

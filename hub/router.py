@@ -12,7 +12,7 @@ non-delivery notice back to the sender.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,14 +38,22 @@ class Resolution:
     failure: str | None = None
 
 
-async def resolve_local(tx: Store, local: str) -> Resolution:
+async def resolve_local(
+    tx: Store, local: str, standing: Mapping[str, bool] | None = None
+) -> Resolution:
+    """The mailboxes a local part reaches. ``standing``: whether each of some users is
+    active, already looked up (:meth:`UserRepository.standing`), for many at once."""
     if local == POSTMASTER:
         return Resolution((POSTMASTER,))
-    user = await tx.users.find(local)
-    if user is not None:
-        if not user.active:
+    if standing is None:
+        user = await tx.users.find(local)
+        active = None if user is None else user.active
+    else:
+        active = standing.get(local)
+    if active is not None:
+        if not active:
             return Resolution((), "the recipient's account is deactivated")
-        return Resolution((user.username,))
+        return Resolution((local,))
     if await tx.users.find_group(local) is not None:
         members = tuple(m.username for m in await tx.users.members(local) if m.active)
         return Resolution(members) if members else Resolution((), "the group has no active member")
@@ -317,16 +325,15 @@ class Router:
     ) -> list[list[Outcome]]:
         """File stored messages into the mailboxes their local addresses reach (exactly
         once); per message, each address's outcome. Each address is resolved once."""
-        resolved: dict[str, Resolution] = {}
+        locals_ = {parse_address(a)[0] for _, addresses in deliveries for a in addresses}
+        standing = await tx.users.standing(locals_ - {POSTMASTER})  # the users, at once
+        resolved = {local: await resolve_local(tx, local, standing) for local in locals_}
         entries: list[tuple[str, str, str]] = []
         outcomes = []
         for message, addresses in deliveries:
             per_message = []
             for address in addresses:
-                local = parse_address(address)[0]
-                if local not in resolved:
-                    resolved[local] = await resolve_local(tx, local)
-                resolution = resolved[local]
+                resolution = resolved[parse_address(address)[0]]
                 entries.extend((message.id, owner, "inbox") for owner in resolution.owners)
                 status = "failed" if resolution.failure else "delivered"
                 per_message.append(Outcome(message.id, address, status, resolution.failure))

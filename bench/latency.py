@@ -5,8 +5,8 @@ transaction, as a person or the SMTP ingress would), concurrently so that a slow
 not delay the next. Each is timed from its *scheduled* submit time, so that a sender that
 falls behind shows up in the figure instead of hiding it (no coordinated omission). Arrival
 is the moment ``am``'s receiver signals new mail after committing it (the signal the node's
-subscriptions use): ``am`` runs in a process of its own (see ``bench.peer``), which then
-reads the inbox entries filed since its last look and reports them with the time.
+subscriptions use, which names the mails delivered): ``am`` runs in a process of its own
+(see ``bench.peer``), which reports each mail for armen with that moment.
 
 The same nodes run a light load first (a few mails a second): the pipeline's own latency,
 apart from any queueing, which tells how far the target is at the heavy rate.

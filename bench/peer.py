@@ -9,9 +9,10 @@ child process, ``python -m bench.peer SPEC``, where ``SPEC`` is a JSON object:
 - ``attach``: also run the case stores' adapters (the CEN intake at ``wco``),
 - ``watch``: a mailbox owner whose arrivals are reported.
 
-The child prints ``ready`` once its node runs, then one line per mail filed in the watched
-inbox, ``<time.perf_counter()> <message id>`` (the monotonic clock is the machine's, so the
-parent can compare it with its own), and stops when its standard input closes.
+The child prints ``ready`` once its node runs, then one line per mail its receiver
+delivers to the watched owner, ``<time.perf_counter()> <message id>``, timed when the
+receiver signals it after committing (the monotonic clock is the machine's, so the parent
+can compare it with its own), and stops when its standard input closes.
 """
 
 from __future__ import annotations
@@ -25,30 +26,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from hub.config import Settings
 from hub.node import Node
 from message_schemas import Message
 from storage import Database
-from storage.models import MailboxEntry
 
 READY = "ready"
 START_SECONDS = 60.0
 
 
-def signal_arrivals(node: Node) -> asyncio.Event:
-    """An event set whenever ``node``'s receiver has committed mail to a mailbox (the
-    signal the node's subscriptions use). Call before ``node.run()``."""
-    arrived = asyncio.Event()
+def watch_arrivals(node: Node, address: str) -> asyncio.Queue[str]:
+    """Lines ``<time.perf_counter()> <message id>``, one per mail to ``address`` that
+    ``node``'s receiver delivers, timed as it signals them after committing (the signal
+    the node's subscriptions use; it names the messages delivered, so the watch costs
+    the node no query). Call before ``node.run()``."""
+    lines: asyncio.Queue[str] = asyncio.Queue()
     poke = node.receiver.on_inbox
 
     def on_inbox(messages: Sequence[tuple[Message, int]]) -> None:
         poke(messages)
-        arrived.set()
+        now = time.perf_counter()
+        if text := "".join(f"{now} {m.id}\n" for m, _ in messages if address in m.to):
+            lines.put_nowait(text)
 
     node.receiver.on_inbox = on_inbox
-    return arrived
+    return lines
 
 
 @dataclass
@@ -128,43 +130,12 @@ class Peer:
         await self.db.close()
 
 
-class InboxWatch:
-    """What arrives in one inbox, reading only the entries filed since last time.
-
-    (On SQLite one writer commits at a time, so entry ids grow in commit order.)
-    """
-
-    def __init__(self, node: Node, owner: str) -> None:
-        self.node = node
-        self.owner = owner
-        self.last_id = 0
-
-    async def new_entries(self) -> list[tuple[int, str]]:
-        """(entry id, message id) of the entries filed since the last call."""
-        query = (
-            select(MailboxEntry.id, MailboxEntry.message_id)
-            .where(
-                MailboxEntry.id > self.last_id,
-                MailboxEntry.owner == self.owner,
-                MailboxEntry.folder == "inbox",
-            )
-            .order_by(MailboxEntry.id)
-        )
-        async with self.node.db.session() as session:
-            rows = [(int(i), str(m)) for i, m in (await session.execute(query)).all()]
-        if rows:
-            self.last_id = rows[-1][0]
-        return rows
-
-
-async def _report(node: Node, owner: str, arrived: asyncio.Event) -> None:
-    watch = InboxWatch(node, owner)
+async def _report(lines: asyncio.Queue[str]) -> None:
     while True:
-        await arrived.wait()
-        arrived.clear()
-        now = time.perf_counter()
-        lines = "".join(f"{now} {message_id}\n" for _, message_id in await watch.new_entries())
-        sys.stdout.write(lines)
+        text = [await lines.get()]
+        while not lines.empty():
+            text.append(lines.get_nowait())
+        sys.stdout.write("".join(text))
         sys.stdout.flush()
 
 
@@ -175,10 +146,10 @@ async def _serve(spec: dict[str, Any]) -> None:
             from adapters.attached import attach
 
             await attach(node)
-        arrived = signal_arrivals(node)
-        node.run()
         owner = spec.get("watch")
-        reporter = asyncio.create_task(_report(node, owner, arrived)) if owner else None
+        lines = watch_arrivals(node, f"{owner}@{node.id}") if owner else None
+        node.run()
+        reporter = asyncio.create_task(_report(lines)) if lines is not None else None
         print(READY, flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes it

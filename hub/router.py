@@ -12,7 +12,7 @@ non-delivery notice back to the sender.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -38,18 +38,16 @@ class Resolution:
     failure: str | None = None
 
 
-async def resolve_local(
-    tx: Store, local: str, standing: Mapping[str, bool] | None = None
-) -> Resolution:
-    """The mailboxes a local part reaches. ``standing``: whether each of some users is
-    active, already looked up (:meth:`UserRepository.standing`), for many at once."""
+async def resolve_locals(tx: Store, locals_: Collection[str]) -> dict[str, Resolution]:
+    """The mailboxes each local part reaches; the users among them looked up at once."""
+    standing = await tx.users.standing(set(locals_) - {POSTMASTER})
+    return {local: await _resolve(tx, local, standing.get(local)) for local in locals_}
+
+
+async def _resolve(tx: Store, local: str, active: bool | None) -> Resolution:
+    """One local part, given whether it is an active user (None: it is no user)."""
     if local == POSTMASTER:
         return Resolution((POSTMASTER,))
-    if standing is None:
-        user = await tx.users.find(local)
-        active = None if user is None else user.active
-    else:
-        active = standing.get(local)
     if active is not None:
         if not active:
             return Resolution((), "the recipient's account is deactivated")
@@ -325,9 +323,9 @@ class Router:
     ) -> list[list[Outcome]]:
         """File stored messages into the mailboxes their local addresses reach (exactly
         once); per message, each address's outcome. Each address is resolved once."""
-        locals_ = {parse_address(a)[0] for _, addresses in deliveries for a in addresses}
-        standing = await tx.users.standing(locals_ - {POSTMASTER})  # the users, at once
-        resolved = {local: await resolve_local(tx, local, standing) for local in locals_}
+        resolved = await resolve_locals(
+            tx, {parse_address(a)[0] for _, addresses in deliveries for a in addresses}
+        )
         entries: list[tuple[str, str, str]] = []
         outcomes = []
         for message, addresses in deliveries:

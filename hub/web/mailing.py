@@ -18,7 +18,7 @@ from urllib.parse import quote
 from pydantic import TypeAdapter, ValidationError
 
 from hub.errors import HubError
-from hub.router import resolve_local
+from hub.router import resolve_locals
 from hub.web.rendering import N_, _, format_filesize, format_moment, ngettext
 from message_schemas import Attachment, HandlingCode, Mail, SchemaError, parse_address
 from message_schemas.mail import MediaType
@@ -222,18 +222,15 @@ def _problem(error: object) -> str:
 
 async def _unknown_here(node: Node, addresses: Sequence[str]) -> list[str]:
     """Problems with the recipients at this node: nobody by that name, or deactivated."""
-    problems = []
+    parsed = {address: parse_address(address) for address in addresses}
+    here = {address: local for address, (local, at) in parsed.items() if at == node.id}
     async with node.db.transaction() as tx:
-        for address in addresses:
-            local, at = parse_address(address)
-            if at != node.id:
-                continue
-            resolution = await resolve_local(tx, local)
-            if resolution.failure is not None:
-                problems.append(
-                    _("%(address)s: %(reason)s.", address=address, reason=resolution.failure)
-                )
-    return problems
+        resolved = await resolve_locals(tx, set(here.values()))
+    return [
+        _("%(address)s: %(reason)s.", address=address, reason=failure)
+        for address, local in here.items()
+        if (failure := resolved[local].failure) is not None
+    ]
 
 
 def reply_draft(opened: OpenedMessage, me: str, *, reply_all: bool) -> Draft:

@@ -15,14 +15,17 @@ Each run also says where the time went (:class:`Stages`), read afterwards from w
 nodes record anyway: the submit's return here, the moment ``ge`` archived the envelope
 that carried the mail (it is sealed in that transaction), the moment ``am`` archived it on
 arrival (after decrypting and verifying, in the transaction that files the mail), and the
-arrival signal.
+arrival signal. It says what each mail cost both processes in CPU (:class:`Work`: a far
+steadier figure than a p99 for comparing two versions, which differ by more than their
+noise only over many runs), and the shape of the tail (:class:`Tail`): whether the mails
+over the target came in a few bursts, or in most moments of the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bench.baseline import Latency, paced, percentile
@@ -33,6 +36,8 @@ from hub.node import Node
 from storage import Database
 
 MAX_IN_FLIGHT = 500  # submits awaiting their transaction at once
+TARGET_MS = 20.0  # the p99 the issue asks for at 1,000 mails a second
+WINDOW_SECONDS = 0.1  # the tail's windows
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,68 @@ class Stages:
 
 
 @dataclass(frozen=True)
+class Work:
+    """CPU time a mail (user and system, microseconds) of each node's process over a run.
+
+    ``ge``'s process also runs this harness (the mails made, the pacing, the arrivals
+    read: ≈ 5 % of it), as a node's own SMTP server or web API would run in it."""
+
+    ge_us: float
+    am_us: float | None  # None: the peer's process cannot be read (not Linux)
+
+    def summary(self) -> str:
+        am = f"{self.am_us:,.0f}" if self.am_us is not None else "?"
+        return f"CPU a mail: ge {self.ge_us:,.0f} µs (with the harness), am {am} µs"
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The mails over a latency threshold, and how they spread over the run: the share of
+    the run's windows (of :data:`WINDOW_SECONDS`, by when the mails were due) holding one.
+    Few windows: bursts (a stall, a pause); most windows: the whole distribution is wide."""
+
+    threshold_ms: float
+    mails_over: float  # share of the mails, 0..1
+    windows_over: float  # share of the windows, 0..1
+
+    @classmethod
+    def of(cls, due_and_latency: Iterable[tuple[float, float]], threshold_ms: float) -> Tail:
+        """From each mail's due time (seconds, any origin) and latency (seconds)."""
+        windows: dict[int, bool] = {}
+        mails = over = 0
+        for due, seconds in due_and_latency:
+            late = seconds * 1000 > threshold_ms
+            window = int(due // WINDOW_SECONDS)
+            windows[window] = windows.get(window, False) or late
+            mails += 1
+            over += late
+        return cls(
+            threshold_ms,
+            over / mails if mails else 0.0,
+            sum(windows.values()) / len(windows) if windows else 0.0,
+        )
+
+    def summary(self) -> str:
+        return (
+            f"over {self.threshold_ms:g} ms: {self.mails_over:.1%} of the mails, in "
+            f"{self.windows_over:.0%} of the {WINDOW_SECONDS * 1000:g}-ms windows"
+        )
+
+
+@dataclass(frozen=True)
 class Steady(Latency):
     """A latency run of the hub (achieved rate: submits started per second)."""
 
     submit_p50_ms: float  # the submit call alone
     submit_p99_ms: float
     stages: Stages | None  # None: an envelope of the run was not found in an archive
+    work: Work
+    tail: Tail
+
+    def summary(self) -> str:
+        """What the run says beyond its percentiles, for the scenario's note."""
+        parts = [self.stages.summary()] if self.stages else []
+        return "; ".join([*parts, self.work.summary(), self.tail.summary()])
 
 
 class Probe:
@@ -120,6 +181,7 @@ class Probe:
             if not task.cancelled() and (error := task.exception()) is not None:
                 failed.append(error)
 
+        cpu_before = time.process_time(), self.am.cpu_seconds()
         start = time.perf_counter()
         async for due in paced(start, count, rate):
             await in_flight.acquire()
@@ -131,13 +193,26 @@ class Probe:
         if failed:
             raise failed[0]
         await wait_for(arrivals, count, "mails timed into armen's inbox")
-        latencies = [self.arrivals.times[m] - due for m, due in scheduled.items()]
+        work = self._work(cpu_before, count)
+        latencies = {m: self.arrivals.times[m] - due for m, due in scheduled.items()}
         submit_ms = [value * 1000 for value in submit_times]
         return Steady(
-            **Latency.figures(rate, count, offered_for, latencies),
+            **Latency.figures(rate, count, offered_for, list(latencies.values())),
             submit_p50_ms=percentile(submit_ms, 0.50),
             submit_p99_ms=percentile(submit_ms, 0.99),
             stages=await self._stages(scheduled, submitted),
+            work=work,
+            tail=Tail.of(((due, latencies[m]) for m, due in scheduled.items()), TARGET_MS),
+        )
+
+    def _work(self, before: tuple[float, float | None], mails: int) -> Work:
+        """Each process's CPU a mail since ``before`` (this one's, the peer's)."""
+        ge_before, am_before = before
+        am_now = self.am.cpu_seconds()
+        am = am_now - am_before if am_now is not None and am_before is not None else None
+        return Work(
+            (time.process_time() - ge_before) / mails * 1e6,
+            am / mails * 1e6 if am is not None else None,
         )
 
     async def _stages(

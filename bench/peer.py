@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hub.config import Settings
@@ -51,6 +53,19 @@ def watch_arrivals(node: Node, address: str) -> asyncio.Queue[str]:
 
     node.receiver.on_inbox = on_inbox
     return lines
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user and system, every thread) a process has used so far, from
+    Linux's ``/proc``; None where there is none, or the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the fields after the command's name, which is in parentheses and may hold spaces:
+    # utime and stime are the 14th and 15th of the line (proc(5)), in clock ticks
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -83,6 +98,10 @@ class Peer:
         self.db = Database(settings.effective_database_url)
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time the peer's process has used so far (None: not running, not Linux)."""
+        return cpu_seconds(self._process.pid) if self._process is not None else None
 
     async def start(self) -> None:
         spec = {

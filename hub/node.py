@@ -35,6 +35,8 @@ from storage import BlobStore, Database
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 30.0
+#: how long a stopping node goes on publishing what waits in its outbox
+LAST_ROUND_SECONDS = 5.0
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -61,6 +63,7 @@ class Node:
         self.id = settings.node
         self.transport = transport or make_transport(settings)
         self._tasks: list[asyncio.Task[None]] = []
+        self._dispatching: asyncio.Task[None] | None = None  # in _tasks too
         self._subscriptions: list[Subscription] = []
 
     async def open(self) -> Self:
@@ -128,12 +131,13 @@ class Node:
         The process's garbage collector is set to :data:`GC_THRESHOLDS`.
         """
         gc.set_threshold(*GC_THRESHOLDS)
+        self._dispatching = (
+            asyncio.create_task(self.dispatcher.run(), name=f"{self.id}-dispatcher")
+            if dispatch
+            else None
+        )
         self._tasks = [
-            *(
-                [asyncio.create_task(self.dispatcher.run(), name=f"{self.id}-dispatcher")]
-                if dispatch
-                else []
-            ),
+            *([self._dispatching] if self._dispatching is not None else []),
             asyncio.create_task(
                 self.transport.consume(self.id, self.receiver.handle), name=f"{self.id}-consumer"
             ),
@@ -211,17 +215,31 @@ class Node:
         return partners
 
     async def close(self) -> None:
-        """Stop the loops, then the transport, then the database (reverse of start-up)."""
-        for task in reversed(self._tasks):
-            task.cancel()
-        if self._tasks:
-            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
-            for task in stuck:
-                log.error("%s did not stop within %s s; leaving it", task.get_name(), STOP_SECONDS)
-        self._tasks = []
+        """Stop the loops, then the transport, then the database (reverse of start-up).
+
+        The dispatcher stops last, after one more round for what waits to leave: the
+        receipts held back a moment (:data:`hub.dispatcher.RECEIPT_SECONDS`) go now, not
+        at the next start, so the partners' deliveries do not stay pending meanwhile.
+        """
+        dispatching = self._dispatching
+        await _stop([task for task in self._tasks if task is not dispatching])
+        if dispatching is not None:
+            await _stop([dispatching])
+            await self._last_round()
+        self._tasks, self._dispatching = [], None
         await self.transport.close()
         self.signatures.close()
         await self.db.close()
+
+    async def _last_round(self) -> None:
+        """Publish what waits in the outbox, within :data:`LAST_ROUND_SECONDS`; what does not
+        leave (the broker or the database away, a long backlog) stays there for the next
+        start, as after any stop."""
+        try:
+            async with asyncio.timeout(LAST_ROUND_SECONDS):
+                await self.dispatcher.flush()
+        except Exception as exc:
+            log.warning("stopping with messages left in the outbox for the next start: %s", exc)
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -233,3 +251,13 @@ class Node:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def _stop(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel loops and wait for them to end (a loop stuck past STOP_SECONDS is left)."""
+    for task in reversed(tasks):
+        task.cancel()
+    if tasks:
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        for task in stuck:
+            log.error("%s did not stop within %s s; leaving it", task.get_name(), STOP_SECONDS)

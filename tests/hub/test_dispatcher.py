@@ -187,3 +187,24 @@ async def eventually_one(node: Node) -> list[list[str]]:
 
     await eventually(sealed)
     return await outgoing(node)
+
+
+async def test_a_node_stopping_sends_the_receipts_it_held_back(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "RECEIPT_SECONDS", 60.0)
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
+    await arrived_in(am, [mail.id])
+    assert await outgoing(am) == []  # its receipt waits to leave
+
+    await am.close()  # a graceful stop, long before the receipt's time
+    del network.nodes["am"]
+
+    async def receipted() -> bool:
+        async with ge.db.reading() as tx:
+            return (await tx.deliveries.summary([mail.id])).get(mail.id, {}).get("delivered") == 1
+
+    await eventually(receipted)

@@ -11,7 +11,9 @@ from bench.network import BenchNetwork
 from bench.peer import cpu_seconds
 
 
-async def test_a_latency_run_says_how_long_each_step_took(tmp_path: Path) -> None:
+async def test_a_latency_run_says_how_long_each_step_took_and_what_each_mail_cost(
+    tmp_path: Path,
+) -> None:
     async with BenchNetwork("local", work_dir=tmp_path) as network:
         probe = await Probe.start(network)
         run = await probe.steady(rate=50, seconds=0.4)
@@ -23,13 +25,7 @@ async def test_a_latency_run_says_how_long_each_step_took(tmp_path: Path) -> Non
     # arrival): none is negative, and none is longer than the slowest mail's whole way
     assert all(0 <= step.p50_ms <= step.p99_ms <= run.max_ms for step in steps)
     assert run.stages.summary().startswith("each mail's steps, p50/p99 ms: submitted ")
-
-
-async def test_a_latency_run_says_what_each_mail_cost_both_processes(tmp_path: Path) -> None:
-    async with BenchNetwork("local", work_dir=tmp_path) as network:
-        probe = await Probe.start(network)
-        run = await probe.steady(rate=50, seconds=0.4)
-
+    # and what each mail cost both processes in CPU
     assert run.work.ge_us > 0
     assert run.work.am_us is not None  # the peer's /proc is read (Linux)
     assert "CPU a mail: ge " in run.summary()

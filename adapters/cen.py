@@ -11,7 +11,7 @@ so a transmission interrupted after the hub took the messages sends nothing twic
 is run again. A corrected case (reopened and validated again) is a new revision, which the
 WCO's node files in place of the earlier one.
 
-At the WCO's node, ``CenIntake`` receives the ``cen@wco`` mailbox and keeps the newest
+At the WCO's node, ``CenIntake`` takes what reaches ``cen@wco`` and keeps the newest
 revision of each seizure in its feed, which ``icomm cen feed`` lists and ``icomm export
 cen-feed`` extracts.
 """
@@ -30,6 +30,7 @@ from hub.accounts import Role
 from hub.node import Node
 from message_schemas import CenCommodity, CenOffender, CenSeizure, Message, Seizure, Suspect
 from message_schemas.vocabulary import AgeBand, ConveyanceMode, Gender
+from storage import Store
 from storage.cases import CaseTables, FeedEntry, FeedRow
 
 log = logging.getLogger(__name__)
@@ -212,16 +213,30 @@ class CenLink:
 
 
 class CenIntake:
-    """The WCO node's side: file each ``cen.seizure`` that reaches ``cen@wco``."""
+    """The WCO node's side: file each ``cen.seizure`` that reaches ``cen@wco``.
+
+    What national nodes send is filed in the transaction that receives it (the hub hands
+    it over: no mailbox row is written, read back and marked read for each of hundreds of
+    thousands of seizures); what is submitted at the WCO's node itself comes through the
+    mailbox's subscription."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
 
     async def attach(self) -> None:
+        await self.node.hand_over(CEN_MAILBOX, self.take)
         await self.node.subscribe(CEN_MAILBOX, self.receive, batch=INTAKE_BATCH)
 
+    async def take(self, messages: Sequence[Message], tx: Store) -> None:
+        """File the ``cen.seizure`` messages of an envelope as it is received."""
+        await self._file(tx.joined(CaseTables), messages)
+
     async def receive(self, messages: Sequence[Message]) -> None:
-        """File a batch of ``cen.seizure`` messages in one transaction."""
+        """File a batch of ``cen.seizure`` messages from the mailbox in one transaction."""
+        async with self.node.db.unit(CaseTables) as tables:
+            await self._file(tables, messages)
+
+    async def _file(self, tables: CaseTables, messages: Sequence[Message]) -> None:
         entries = []
         for message in messages:
             if not isinstance(message, CenSeizure):
@@ -245,8 +260,7 @@ class CenIntake:
                     message.feed_record(),
                 )
             )
-        async with self.node.db.unit(CaseTables) as tx:
-            outcomes = await tx.feed.file(entries)
+        outcomes = await tables.feed.file(entries)
         for entry, outcome in zip(entries, outcomes, strict=True):
             log.info("cen feed: %s revision %s %s", entry.seizure_ref, entry.revision, outcome)
 

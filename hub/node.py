@@ -27,7 +27,7 @@ from hub.notifier import Notifier
 from hub.receiver import Receiver
 from hub.router import POSTMASTER, Router
 from hub.subscriptions import BATCH as SUBSCRIPTION_BATCH
-from hub.subscriptions import MessageHandler, Subscription
+from hub.subscriptions import ArrivalHandler, MessageHandler, Subscription
 from hub.transports import AmqpTransport, LocalTransport, Transport
 from keys import NodeKeyring, SignatureChecker, TrustStore
 from message_schemas import KeysAnnounce, Message, parse_address
@@ -159,17 +159,29 @@ class Node:
         together), each batch until the handler returns without raising (so a handler
         must take a message twice calmly).
         """
+        await self._service_mailbox(local)
+        subscription = Subscription(local, handler, self.mailbox, batch=batch)
+        self._subscriptions.append(subscription)
+        if self._tasks:
+            self._tasks.append(self._start(subscription))
+        return subscription
+
+    async def hand_over(self, local: str, handler: ArrivalHandler) -> None:
+        """Hand what arrives from other nodes for ``local@<this node>`` (a service
+        mailbox) to ``handler`` inside the transaction that receives it, instead of filing
+        it there (see :mod:`hub.subscriptions`). What is submitted at this node for that
+        address is still filed: subscribe to it as well to take that too."""
+        await self._service_mailbox(local)
+        self.receiver.hand_overs[local] = handler
+
+    async def _service_mailbox(self, local: str) -> None:
+        """The service mailbox ``local``, created on first use."""
         async with self.db.transaction() as tx:
             user = await tx.users.find(local)
             if user is None:
                 await tx.users.add(local, "service", None, f"{local} service mailbox")
             elif user.role != "service":
                 raise HubError(f"{local}@{self.id} is a person's mailbox, not a service")
-        subscription = Subscription(local, handler, self.mailbox, batch=batch)
-        self._subscriptions.append(subscription)
-        if self._tasks:
-            self._tasks.append(self._start(subscription))
-        return subscription
 
     def _start(self, subscription: Subscription) -> asyncio.Task[None]:
         return asyncio.create_task(subscription.run(), name=f"{self.id}-{subscription.owner}")

@@ -5,9 +5,11 @@ whole envelope), then for each signed message: verify the signature against the
 trust store, parse it, check that its signer is its sender's node, that it was
 created inside the clock window, that it is addressed to this node and that its id
 is new. A message failing any check is quarantined with that reason; the others
-are delivered. The envelope, the deliveries, the seen ids and the receipt going
-back (one per envelope, acknowledging each message kept) commit in one transaction,
-and only then does the transport acknowledge.
+are delivered: filed into the mailboxes of their addresses here, or, for an address an
+adapter took over (``Node.hand_over``), handed to its handler, whose writes join the
+transaction. The envelope, the deliveries, the seen ids and the receipt going back (one
+per envelope, acknowledging each message kept) commit in one transaction, and only then
+does the transport acknowledge.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from hub.errors import NotYet, Reason, Rejected
 from hub.router import Router, stored_form
+from hub.subscriptions import ArrivalHandler
 from hub.transports import Delivery
 from keys import (
     EnvelopeError,
@@ -39,6 +42,7 @@ from message_schemas import (
     SchemaError,
     dump_message,
     node_of,
+    parse_address,
     parse_message,
 )
 from storage import Database, Outcome, Queued, Store
@@ -75,6 +79,8 @@ class Receiver:
         self.clock_skew = clock_skew
         self.on_outbox = on_outbox
         self.on_inbox = on_inbox
+        #: local part -> the handler that takes what arrives for it (``Node.hand_over``)
+        self.hand_overs: dict[str, ArrivalHandler] = {}
 
     async def handle(self, delivery: Delivery) -> None:
         """Store an envelope's messages; raising means *not stored* (the transport retries).
@@ -107,10 +113,11 @@ class Receiver:
                 log.warning("quarantined envelope %s: replay", envelope_id)
                 return
             accepted = await self._first_seen(tx, header, items, signed, checked)
-            receipted = await self._store(tx, header, accepted)
+            receipted, handed_only = await self._store(tx, header, accepted)
         if receipted:  # something was delivered here, and its receipt waits to leave
             self.on_outbox()
-            self.on_inbox([(m, len(payload)) for m, _, payload in accepted if m.id in receipted])
+            arrived = receipted - handed_only  # in a mailbox here
+            self.on_inbox([(m, len(payload)) for m, _, payload in accepted if m.id in arrived])
 
     def _open(self, raw: bytes) -> tuple[EnvelopeHeader, list[str]]:
         """Decrypt an envelope and read its routing header; Rejected says why not."""
@@ -196,9 +203,10 @@ class Receiver:
 
     async def _store(
         self, tx: Store, header: EnvelopeHeader, accepted: list[tuple[Message, str, bytes]]
-    ) -> set[str]:
+    ) -> tuple[set[str], set[str]]:
         """Record receipts, import announced keys, store and deliver the rest, and queue
-        one receipt per sending node for the messages delivered; the ids receipted.
+        one receipt per sending node for the messages delivered; the ids receipted, and
+        those of the messages only handed over (in no mailbox here).
 
         A receipt speaks only for its own node's recipients: a result for an address at
         another node is ignored (and logged).
@@ -243,21 +251,9 @@ class Receiver:
                 )
             elif not isinstance(message, Receipt):
                 mails.append((message, _digest(jws), payload))
+        handed_only: set[str] = set()
         if mails:
-            await tx.mailbox.add_messages(
-                [
-                    (
-                        # stored as its sender signed it (the attachments taken out, if any)
-                        stored_form(m, "remote", digest, payload),
-                        self.router.store_attachments(m),
-                    )
-                    for m, digest, payload in mails
-                ]
-            )
-            outcomes = await self.router.deliver(
-                tx, [(m, [a for a in m.to if node_of(a) == self.node]) for m, _, _ in mails]
-            )
-            delivered.extend((m, d, o) for (m, d, _), o in zip(mails, outcomes, strict=True))
+            delivered += await self._deliver(tx, mails, handed_only)
         by_node: dict[str, list[Acknowledgement]] = {}
         for message, digest, outcomes in delivered:
             by_node.setdefault(node_of(message.sender), []).append(
@@ -271,7 +267,52 @@ class Receiver:
                 )
             )
         await tx.outbox.add([self._receipt(node, acks) for node, acks in by_node.items()])
-        return {message.id for message, _, _ in delivered}
+        return {message.id for message, _, _ in delivered}, handed_only
+
+    async def _deliver(
+        self, tx: Store, mails: list[tuple[Message, str, bytes]], handed_only: set[str]
+    ) -> list[tuple[Message, str, list[Outcome]]]:
+        """Each message for this node's addresses: stored and filed into their mailboxes,
+        or, for an address handed over (``hand_overs``), given to its handler in this
+        transaction; per message its digest and each address's outcome. The ids of the
+        messages only handed over (the hub stores them nowhere) go into ``handed_only``."""
+        handed: dict[str, list[Message]] = {}
+        filed: list[tuple[Message, str, bytes, list[str]]] = []
+        here = [[a for a in m.to if node_of(a) == self.node] for m, _, _ in mails]
+        for (message, digest, payload), addresses in zip(mails, here, strict=True):
+            kept = []
+            for address in addresses:
+                local = parse_address(address)[0]
+                if local in self.hand_overs:
+                    handed.setdefault(local, []).append(message)
+                else:
+                    kept.append(address)
+            if kept:
+                filed.append((message, digest, payload, kept))
+            else:
+                handed_only.add(message.id)
+        outcomes: dict[tuple[str, str], Outcome] = {}
+        if filed:
+            await tx.mailbox.add_messages(
+                [
+                    (
+                        # stored as its sender signed it (the attachments taken out, if any)
+                        stored_form(m, "remote", digest, payload),
+                        self.router.store_attachments(m),
+                    )
+                    for m, digest, payload, _ in filed
+                ]
+            )
+            for per_message in await self.router.deliver(
+                tx, [(m, kept) for m, _, _, kept in filed]
+            ):
+                outcomes.update(((o.message_id, o.address), o) for o in per_message)
+        for local, messages in handed.items():
+            await self.hand_overs[local](messages, tx)
+        return [
+            (m, digest, [outcomes.get((m.id, a)) or Outcome(m.id, a, "delivered") for a in to])
+            for (m, digest, _), to in zip(mails, here, strict=True)
+        ]
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
         """Signer, clock window and addressing.

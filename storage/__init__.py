@@ -6,7 +6,7 @@ SQLAlchemy is used only inside this package; the hub works through
 
 import storage.cases.tables  # noqa: F401  (the case stores' tables join the metadata)
 from storage.blobs import BlobStore
-from storage.database import Database, UnitOfWork
+from storage.database import Database
 from storage.deliveries import Outcome
 from storage.errors import AlreadyExists, BlobCorrupted, NotFound, StorageError
 from storage.mailbox import AttachmentMeta, FolderItem, NewMessage
@@ -16,7 +16,7 @@ from storage.models import Message as StoredMessage
 from storage.models import QuarantineItem as StoredQuarantineItem
 from storage.models import User as StoredUser
 from storage.outbox import Pending, Queued
-from storage.store import Store
+from storage.store import Store, UnitOfWork
 
 __all__ = [
     "AlreadyExists",

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pydantic_core
 from alembic import command
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import (
 from storage import sqlite_driver
 from storage.checkpoints import Checkpointer
 from storage.errors import StorageError
-from storage.store import Store
+from storage.store import Store, UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 RECONNECT_SECONDS = 30.0
@@ -48,10 +48,6 @@ CACHE_KIB = 16 * 1024  # SQLite page cache per connection
 log = logging.getLogger(__name__)
 #: this task (or the task that created it) holds the SQLite writer lock
 _holding_writer: ContextVar[bool] = ContextVar("holding_sqlite_writer", default=False)
-
-
-class UnitOfWork(Protocol):
-    def __init__(self, session: AsyncSession) -> None: ...
 
 
 U = TypeVar("U", bound=UnitOfWork)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+
+
+class UnitOfWork(Protocol):
+    """A set of repositories sharing one session: :class:`Store`, the case stores' own."""
+
+    def __init__(self, session: AsyncSession) -> None: ...
+
+
+U = TypeVar("U", bound=UnitOfWork)
 
 #: rows per multi-row statement: well under SQLite's and asyncpg's 32,767 bound parameters
 ROWS_PER_STATEMENT = 1000
@@ -40,3 +49,8 @@ class Store:
         self.deliveries = DeliveryRepository(session)
         self.quarantine = QuarantineRepository(session)
         self.notifications = NotificationRepository(session)
+
+    def joined(self, repositories: type[U]) -> U:
+        """Another set of repositories (the case stores' own) in this same transaction:
+        what an adapter writes through them commits or rolls back with the hub's rows."""
+        return repositories(self.session)

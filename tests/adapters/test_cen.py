@@ -16,7 +16,7 @@ from adapters.casestore import CaseStore
 from adapters.cen import age_band, message_id, seizure_ref
 from adapters.errors import NotAllowed
 from adapters.extraction import export
-from message_schemas import PartyLink, Suspect, dump_message, new_id
+from message_schemas import CenSeizure, PartyLink, Suspect, dump_message, new_id
 
 
 async def national_and_wco(network: Network) -> tuple[CaseAdapters, CaseAdapters]:
@@ -82,6 +82,31 @@ async def test_a_corrected_case_supersedes_its_earlier_record_at_the_wco(
     await eventually(superseded)
     [row] = await wco.intake.feed()  # type: ignore[union-attr]
     assert row.record["departure_country"] == "IR" and row.superseded == 1
+
+
+async def test_national_seizures_are_filed_as_they_arrive_and_the_wcos_own_through_its_mailbox(
+    network: Network,
+) -> None:
+    ge, wco = await national_and_wco(network)
+    await validated(ge.store)
+    [sent] = await ge.cen.transmit("giorgi")
+    await feed_of(wco, 1)
+
+    async def receipted() -> bool:
+        deliveries = await ge.store.node.mailbox.deliveries(sent.message_id)
+        return [d.status for d in deliveries] == ["delivered"]
+
+    await eventually(receipted)
+    assert await wco.store.node.mailbox.folder("cen") == []  # filed in the feed, not kept
+    # a seizure submitted at the WCO's node itself goes through cen@wco's mailbox
+    [row] = await wco.intake.feed()  # type: ignore[union-attr]
+    own = CenSeizure.model_validate(
+        {**row.record, "from": "cases@wco", "to": ["cen@wco"], "seizure_ref": f"wco:{new_id()}"}
+    )
+    await wco.store.node.submit(own)
+    records = await feed_of(wco, 2)
+    assert {r["seizure_ref"] for r in records} == {f"ge:{sent.case_ref}", own.seizure_ref}
+    assert await wco.store.node.mailbox.folder("cen", unread_only=True) == []
 
 
 async def test_only_admins_transmit(network: Network) -> None:

@@ -13,6 +13,7 @@ from hub.node import Node
 from hub.router import stored_form
 from hub.subscriptions import Subscription
 from message_schemas import Alert, Mail, Message
+from storage import NotFound, Store
 
 
 class Collector:
@@ -210,3 +211,70 @@ async def test_unread_messages_come_oldest_first_those_kept_as_parsed_on_arrival
     assert await ge.mailbox.unread("cases", 2) == sent[:2]  # not read yet: again, from rows
     await ge.mailbox.mark_read("cases", *(m.id for m in first))
     assert await ge.mailbox.unread("cases", 10) == [sent[2]]
+
+
+class Taker:
+    """Takes what a node hands over in the receiving transaction; its first ``failures``
+    calls write a mark through that transaction, then raise."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.taken: list[Message] = []
+        self.failures = failures
+
+    async def __call__(self, messages: Sequence[Message], tx: Store) -> None:
+        if self.failures:
+            self.failures -= 1
+            await tx.joined(Store).users.add("rolled-back", "service", None, "a failed take")
+            raise RuntimeError("the feed is busy")
+        await tx.joined(Store).users.add(f"took-{len(self.taken)}", "service", None, "a take")
+        self.taken += messages
+
+
+async def test_messages_from_other_nodes_are_handed_over_in_the_transaction_that_receives_them(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    taker = Taker()
+    await ge.hand_over("cases", taker)
+    alone = await am.submit(alert(1, to=("cases@ge",)))
+    shared = await am.submit(alert(2))  # also to nino@ge
+
+    async def receipted() -> bool:
+        statuses = [d.status for m in (alone, shared) for d in await am.mailbox.deliveries(m.id)]
+        return statuses == ["delivered"] * 3
+
+    await eventually(receipted)
+    assert [m.id for m in taker.taken] == [alone.id, shared.id]
+    assert await ge.mailbox.folder("cases") == []  # handed over, not filed
+    assert [i.message.id for i in await ge.mailbox.folder("nino")] == [shared.id]
+    async with ge.db.reading() as tx:
+        assert await tx.users.find("took-0") is not None  # the taker's writes committed
+        assert await tx.mailbox.get(shared.id)  # stored for nino
+        with pytest.raises(NotFound):
+            await tx.mailbox.get(alone.id)  # only handed over: the adapter keeps it
+
+
+async def test_a_failing_take_rolls_the_envelope_back_and_it_comes_again_once(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(am, "armen")
+    taker = Taker(failures=1)
+    await ge.hand_over("cases", taker)
+    sent = await am.submit(alert(1, to=("cases@ge",)))
+
+    async def taken() -> bool:
+        return [m.id for m in taker.taken] == [sent.id]
+
+    await eventually(taken)
+
+    async def receipted() -> bool:
+        return [d.status for d in await am.mailbox.deliveries(sent.id)] == ["delivered"]
+
+    await eventually(receipted)
+    async with ge.db.reading() as tx:
+        assert await tx.users.find("rolled-back") is None  # the failed take wrote nothing
+        assert await tx.seen.get(sent.id) is not None  # received once, on the second try
+    assert await ge.transport.dead_letters("ge") == []

@@ -168,7 +168,9 @@ async def test_remote_messages_are_handed_over_as_parsed_on_arrival_and_again_fr
     assert sorted(parsed) == sorted(m.id for m in sent)
     assert alerts.subjects == ["profile hit 0", "profile hit 1", "profile hit 2"]
     assert alerts.taken == [parsed[m.id] for m in sent]
-    assert alerts.taken[0] is not parsed[sent[0].id]  # refused, then read from its row
+    # the refused batch comes again equal; read from its row, or, when a drain poked by an
+    # earlier arrival read the rows in the moment between this envelope's commit and its
+    # arrival signal (on PostgreSQL the session's release awaits), as kept on arrival
     assert ge.mailbox._arrived == {}  # nothing left behind
 
 

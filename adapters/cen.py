@@ -227,27 +227,32 @@ class CenIntake:
         await self.node.hand_over(CEN_MAILBOX, self.take)
         await self.node.subscribe(CEN_MAILBOX, self.receive, batch=INTAKE_BATCH)
 
-    async def take(self, messages: Sequence[Message], tx: Store) -> None:
-        """File the ``cen.seizure`` messages of an envelope as it is received."""
-        await self._file(tx.joined(CaseTables), messages)
+    async def take(self, messages: Sequence[Message], tx: Store) -> dict[str, str]:
+        """File the ``cen.seizure`` messages of an envelope as it is received; the others
+        are refused, each with why (the hub quarantines them and tells their sender)."""
+        return await self._file(tx.joined(CaseTables), messages)
 
     async def receive(self, messages: Sequence[Message]) -> None:
-        """File a batch of ``cen.seizure`` messages from the mailbox in one transaction."""
+        """File a batch of ``cen.seizure`` messages from the mailbox in one transaction
+        (the others stay in the mailbox, read, and are logged)."""
         async with self.node.db.unit(CaseTables) as tables:
-            await self._file(tables, messages)
+            refused = await self._file(tables, messages)
+        for message_id, why in refused.items():
+            log.warning("cen@%s leaves message %s: %s", self.node.id, message_id, why)
 
-    async def _file(self, tables: CaseTables, messages: Sequence[Message]) -> None:
-        entries = []
+    async def _file(self, tables: CaseTables, messages: Sequence[Message]) -> dict[str, str]:
+        """File the ``cen.seizure`` messages; the ids of the others, each with why not."""
+        entries, refused = [], {}
         for message in messages:
             if not isinstance(message, CenSeizure):
-                log.warning(
-                    "cen@%s ignores a %s message (%s)", self.node.id, message.type, message.id
+                refused[message.id] = (
+                    f"{CEN_ADDRESS} takes cen.seizure messages, not {message.type}"
                 )
                 continue
             origin = message.sender.rsplit("@", 1)[1]
             if not message.seizure_ref.startswith(f"{origin}:"):
-                log.warning(
-                    "cen.seizure %s from %s names another node's seizure", message.id, origin
+                refused[message.id] = (
+                    f"seizure {message.seizure_ref} is not a seizure of {origin}, its sender's node"
                 )
                 continue
             entries.append(
@@ -263,6 +268,7 @@ class CenIntake:
         outcomes = await tables.feed.file(entries)
         for entry, outcome in zip(entries, outcomes, strict=True):
             log.info("cen feed: %s revision %s %s", entry.seizure_ref, entry.revision, outcome)
+        return refused
 
     async def feed(self, limit: int = 100) -> Sequence[FeedRow]:
         async with self.node.db.unit(CaseTables) as tx:

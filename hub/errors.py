@@ -32,6 +32,7 @@ class Reason(StrEnum):
     REPLAY = "replay"  # message id already received
     MISADDRESSED = "misaddressed"  # not addressed to this node
     SCHEMA = "schema"  # payload does not parse as a known message type/version
+    REFUSED = "refused"  # the adapter that takes its address refused it (Node.hand_over)
 
 
 class HubError(Exception):

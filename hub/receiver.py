@@ -237,7 +237,7 @@ class Receiver:
         if outcomes:
             await self.router.record_results(tx, outcomes)
         delivered: list[tuple[Message, str, list[Outcome]]] = []  # with its digest
-        mails: list[tuple[Message, str, bytes]] = []  # with its digest and signed payload
+        mails: list[tuple[Message, str, bytes]] = []  # with its JWS and signed payload
         for message, jws, payload in accepted:
             if isinstance(message, KeysAnnounce):
                 try:
@@ -250,10 +250,10 @@ class Receiver:
                     (message, _digest(jws), [Outcome(message.id, a, "delivered") for a in here])
                 )
             elif not isinstance(message, Receipt):
-                mails.append((message, _digest(jws), payload))
+                mails.append((message, jws, payload))
         handed_only: set[str] = set()
         if mails:
-            delivered += await self._deliver(tx, mails, handed_only)
+            delivered += await self._deliver(tx, header, mails, handed_only)
         by_node: dict[str, list[Acknowledgement]] = {}
         for message, digest, outcomes in delivered:
             by_node.setdefault(node_of(message.sender), []).append(
@@ -270,25 +270,30 @@ class Receiver:
         return {message.id for message, _, _ in delivered}, handed_only
 
     async def _deliver(
-        self, tx: Store, mails: list[tuple[Message, str, bytes]], handed_only: set[str]
+        self,
+        tx: Store,
+        header: EnvelopeHeader,
+        mails: list[tuple[Message, str, bytes]],
+        handed_only: set[str],
     ) -> list[tuple[Message, str, list[Outcome]]]:
         """Each message for this node's addresses: stored and filed into their mailboxes,
         or, for an address handed over (``hand_overs``), given to its handler in this
-        transaction; per message its digest and each address's outcome. The ids of the
-        messages only handed over (the hub stores them nowhere) go into ``handed_only``."""
-        handed: dict[str, list[Message]] = {}
-        filed: list[tuple[Message, str, bytes, list[str]]] = []
+        transaction — one the handler refuses is quarantined, and its result for that
+        address says why. Per message its digest and each address's outcome; the ids of
+        the messages only handed over (stored nowhere by the hub) go into ``handed_only``."""
+        handed: dict[str, list[tuple[Message, str, str]]] = {}  # with its address and JWS
+        filed: list[tuple[Message, str, bytes, list[str]]] = []  # with its digest
         here = [[a for a in m.to if node_of(a) == self.node] for m, _, _ in mails]
-        for (message, digest, payload), addresses in zip(mails, here, strict=True):
+        for (message, jws, payload), addresses in zip(mails, here, strict=True):
             kept = []
             for address in addresses:
                 local = parse_address(address)[0]
                 if local in self.hand_overs:
-                    handed.setdefault(local, []).append(message)
+                    handed.setdefault(local, []).append((message, address, jws))
                 else:
                     kept.append(address)
             if kept:
-                filed.append((message, digest, payload, kept))
+                filed.append((message, _digest(jws), payload, kept))
             else:
                 handed_only.add(message.id)
         outcomes: dict[tuple[str, str], Outcome] = {}
@@ -307,11 +312,20 @@ class Receiver:
                 tx, [(m, kept) for m, _, _, kept in filed]
             ):
                 outcomes.update(((o.message_id, o.address), o) for o in per_message)
-        for local, messages in handed.items():
-            await self.hand_overs[local](messages, tx)
+        for local, taken in handed.items():
+            refused = await self.hand_overs[local]([m for m, _, _ in taken], tx)
+            for message, address, jws in taken:
+                if (why := refused.get(message.id)) is not None:
+                    outcomes[message.id, address] = Outcome(message.id, address, "failed", why)
+                    exc = Rejected(Reason.REFUSED, f"{address} refused it: {why}")
+                    await self._quarantine_message(tx, exc, jws, header.eid, message.id)
         return [
-            (m, digest, [outcomes.get((m.id, a)) or Outcome(m.id, a, "delivered") for a in to])
-            for (m, digest, _), to in zip(mails, here, strict=True)
+            (
+                m,
+                _digest(jws),
+                [outcomes.get((m.id, a)) or Outcome(m.id, a, "delivered") for a in to],
+            )
+            for (m, jws, _), to in zip(mails, here, strict=True)
         ]
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:

@@ -13,8 +13,9 @@ A node may instead hand what arrives *from other nodes* for such an address stra
 the adapter (``Node.hand_over``), inside the transaction that receives it: an
 :data:`ArrivalHandler` writes its own tables through the receiving transaction
 (``Store.joined``), so that they commit with the message's arrival and its receipt —
-exactly once, and no mailbox row is written, read back and marked read for it. A handler
-that raises rolls the whole envelope back: the transport delivers it again, and after
+exactly once, and no mailbox row is written, read back and marked read for it. A message
+the handler refuses (not one it takes) goes to the quarantine, and the receipt tells its
+sender why; nothing is dropped. A handler that raises rolls the whole envelope back: the transport delivers it again, and after
 its last attempt keeps it as a dead letter. The WCO's CEN intake takes the seizures of
 every national node this way (the whole CEN ≈ 15 % faster at the WCO's node); what is
 submitted at the node itself still reaches the adapter through its subscription.
@@ -23,7 +24,7 @@ submitted at the node itself still reaches the adapter through its subscription.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from hub.loop import PokedLoop
 from hub.mailbox import Mailbox
@@ -33,8 +34,9 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[Sequence[Message]], Awaitable[None]]
-#: takes messages from other nodes inside the transaction that receives them
-ArrivalHandler = Callable[[Sequence[Message], Store], Awaitable[None]]
+#: takes messages from other nodes inside the transaction that receives them; answers the
+#: ids of those it refuses, each with why (they are quarantined, and the receipt says so)
+ArrivalHandler = Callable[[Sequence[Message], Store], Awaitable[Mapping[str, str]]]
 
 POLL_SECONDS = 1.0
 BATCH = 100  # unread messages handed over (and marked read) at a time, by default

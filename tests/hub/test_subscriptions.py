@@ -237,14 +237,20 @@ class Taker:
         return low
 
 
-async def test_messages_from_other_nodes_are_handed_over_in_the_transaction_that_receives_them(
-    network: Network,
-) -> None:
+async def handing_over(network: Network, taker: Taker) -> tuple[Node, Node]:
+    """``ge`` (nino's node) handing what arrives for cases@ge to ``taker``; ``am`` (armen's)."""
     ge, am = await network.add("ge"), await network.add("am")
     await add_user(ge, "nino")
     await add_user(am, "armen")
-    taker = Taker()
     await ge.hand_over("cases", taker)
+    return ge, am
+
+
+async def test_messages_from_other_nodes_are_handed_over_in_the_transaction_that_receives_them(
+    network: Network,
+) -> None:
+    taker = Taker()
+    ge, am = await handing_over(network, taker)
     alone = await am.submit(alert(1, to=("cases@ge",)))
     shared = await am.submit(alert(2))  # also to nino@ge
 
@@ -266,10 +272,8 @@ async def test_messages_from_other_nodes_are_handed_over_in_the_transaction_that
 async def test_a_failing_take_rolls_the_envelope_back_and_it_comes_again_once(
     network: Network,
 ) -> None:
-    ge, am = await network.add("ge"), await network.add("am")
-    await add_user(am, "armen")
     taker = Taker(failures=1)
-    await ge.hand_over("cases", taker)
+    ge, am = await handing_over(network, taker)
     sent = await am.submit(alert(1, to=("cases@ge",)))
 
     async def taken() -> bool:
@@ -290,11 +294,8 @@ async def test_a_failing_take_rolls_the_envelope_back_and_it_comes_again_once(
 async def test_a_message_the_handler_refuses_is_quarantined_and_its_sender_told_why(
     network: Network,
 ) -> None:
-    ge, am = await network.add("ge"), await network.add("am")
-    await add_user(ge, "nino")
-    await add_user(am, "armen")
     taker = Taker()
-    await ge.hand_over("cases", taker)
+    ge, am = await handing_over(network, taker)
     low = await am.submit(alert(1).model_copy(update={"severity": "low"}))  # and nino@ge
     taken = await am.submit(alert(2, to=("cases@ge",)))
 

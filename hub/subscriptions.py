@@ -15,11 +15,11 @@ the adapter (``Node.hand_over``), inside the transaction that receives it: an
 (``Store.joined``), so that they commit with the message's arrival and its receipt —
 exactly once, and no mailbox row is written, read back and marked read for it. A message
 the handler refuses (not one it takes) goes to the quarantine, and the receipt tells its
-sender why; nothing is dropped. A handler that raises rolls the whole envelope back: the transport delivers it again, and after
-its last attempt keeps it as a dead letter. The WCO's CEN intake takes the seizures of
-every national node this way (the WCO's node alone 7,330 → 8,810 seizures a second; the
-whole CEN 60.9 → 51.8 s in the same hour); what is submitted at the node itself still
-reaches the adapter through its subscription.
+sender why; nothing is dropped. A handler that raises rolls the whole envelope back: the
+transport delivers it again, and after its last attempt keeps it as a dead letter. The
+WCO's CEN intake takes the seizures of every national node this way (the WCO's node alone
+7,330 → 8,810 seizures a second; the whole CEN 60.9 → 51.8 s in the same hour); what is
+submitted at the node itself still reaches the adapter through its subscription.
 """
 
 from __future__ import annotations

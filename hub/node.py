@@ -5,7 +5,7 @@ checker (its worker threads start on the first large bundle), blob store, transp
 then the dispatcher and the consumer of this node's queue. ``close`` stops them in the
 opposite order. Adapters, the CLI and (later) the web and SMTP
 entry points use the node only through this published interface: submit a message,
-read an address's mailbox.
+read an address's mailbox, or take what arrives for it (``subscribe``, ``hand_over``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A node killed with SIGKILL while messages wait loses nothing and delivers nothing twice."""
+"""A node killed with SIGKILL while messages wait loses nothing and delivers nothing twice
+(mail to a person's inbox; the CEN's seizures into the WCO's feed)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from pathlib import Path
 
 from nodes import PASSWORD
 
+from adapters.attached import attach
+from bench import fill
 from hub.config import Settings
 from hub.node import Node
 from message_schemas import Mail
+from storage.cases import CaseTables
 
 MESSAGES = 400
 ICOMM = [sys.executable, "-c", "from hub.cli import main; main()"]
@@ -121,3 +125,53 @@ def test_sigkill_while_outbox_holds_messages_delivers_each_exactly_once(tmp_path
     delivered = asyncio.run(inbox(root))
     assert len(delivered) == MESSAGES
     assert set(delivered) == ids
+
+
+SEIZURES = 300
+
+
+async def transmit_seizures(root: Path) -> set[str]:
+    """``ge``'s admin sends ``SEIZURES`` validated cases to the CEN (into ge's outbox)."""
+    async with Node(settings(root, "ge")) as ge:
+        link = (await attach(ge)).cen
+        await fill.seizures(ge.db, "ge", SEIZURES, created_by="giorgi")
+        return {sent.message_id for sent in await link.transmit("giorgi")}
+
+
+async def feed(root: Path) -> list[tuple[str, int, int]]:
+    async with Node(settings(root, "wco")) as wco, wco.db.unit(CaseTables) as tables:
+        rows = await tables.feed.list(limit=10 * SEIZURES)
+    return [(row.message_id, row.revision, row.superseded) for row in rows]
+
+
+def test_sigkill_while_the_wco_files_the_cen_loses_no_seizure(tmp_path: Path) -> None:
+    """The CEN intake files each seizure in the transaction that receives it: a WCO node
+    killed mid-stream files the rest when it comes back, each seizure once."""
+    root = tmp_path
+    for node in ("ge", "wco"):
+        icomm(root, node, "keys", "init")
+    icomm(root, "wco", "keys", "import", "ge", "-", stdin=icomm(root, "ge", "keys", "export"))
+    icomm(root, "ge", "keys", "import", "wco", "-", stdin=icomm(root, "wco", "keys", "export"))
+    icomm(root, "ge", "users", "add", "giorgi", "--role", "admin", "--password", PASSWORD)
+    ids = asyncio.run(transmit_seizures(root))
+    queue = root / "spool" / "wco" / "new"
+
+    sender = serve(root, "ge", ICOMM_BUNDLE_SIZE="1")  # an envelope a seizure
+    wait_until(lambda: queue.is_dir() and len(os.listdir(queue)) >= SEIZURES)
+    receiver = serve(root, "wco")
+    wait_until(lambda: len(os.listdir(queue)) < SEIZURES - 50)
+    receiver.send_signal(signal.SIGKILL)
+    receiver.wait()
+    assert len(os.listdir(queue)) > 0, "the kill came too late to test anything"
+
+    receiver = serve(root, "wco")
+    try:
+        wait_until(lambda: len(asyncio.run(feed(root))) >= SEIZURES)
+        wait_until(lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"})
+    finally:
+        for process in (sender, receiver):
+            process.terminate()
+            process.wait(timeout=30)
+    filed = asyncio.run(feed(root))
+    assert sorted(message_id for message_id, _, _ in filed) == sorted(ids)
+    assert {(revision, superseded) for _, revision, superseded in filed} == {(1, 0)}

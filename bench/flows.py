@@ -13,8 +13,9 @@ connections are warm.
 **The CEN**: ``ge`` holds ``count`` validated seizures (filled directly, untimed). The
 clock runs from the admin's one click, ``CenLink.transmit``, until the WCO node's CEN feed
 holds them all: projection (the non-nominal allow-list), submission in chunks, sealing,
-the transport, opening at ``wco``, the ``cen@wco`` mailbox, and ``CenIntake`` filing each
-into the feed.
+the transport, opening at ``wco``, and ``CenIntake`` filing each into the feed as it is
+received. The run also says what a seizure cost each node's process in CPU, and when the
+transmission returned: whether the sending or the receiving node set the pace.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from adapters.attached import attach
 from bench import fill
 from bench.baseline import KIB
 from bench.network import PASSWORD, BenchNetwork, delivered
-from bench.peer import Arrivals, Peer
+from bench.peer import Arrivals, CpuMark, Peer
 from hub.accounts import Role
 from hub.node import Node
 from message_schemas import Mail
@@ -125,6 +126,8 @@ class CenRun:
     seconds: float  # click -> all in the WCO's feed
     transmitted_after: float  # transmit() returned: projected, submitted, recorded
     fill_seconds: float  # untimed preparation
+    ge_cpu_us: float  # CPU a seizure, click -> feed: the sending node's process (this one)
+    wco_cpu_us: float | None  # the WCO node's process (None: it cannot be read)
 
     @property
     def rate(self) -> float:
@@ -148,6 +151,7 @@ async def whole_cen(network: BenchNetwork, count: int) -> CenRun:
         async with wco.db.unit(CaseTables) as tx:
             return await tx.feed.count()
 
+    cpu = CpuMark.now(wco)
     start = time.perf_counter()
     sent = await link.transmit("giorgi")
     transmitted_after = time.perf_counter() - start
@@ -155,4 +159,4 @@ async def whole_cen(network: BenchNetwork, count: int) -> CenRun:
         raise RuntimeError(f"transmit sent {len(sent)} seizures, not {count}")
     await wait_for(in_feed, count, "seizures in the WCO's CEN feed", poll=0.2)
     seconds = time.perf_counter() - start
-    return CenRun(count, seconds, transmitted_after, fill_seconds)
+    return CenRun(count, seconds, transmitted_after, fill_seconds, *cpu.per_item(wco, count))

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from bench.baseline import Latency, paced, percentile
 from bench.flows import mail, two_nodes, wait_for, warm_up
 from bench.network import BenchNetwork
-from bench.peer import Arrivals, Peer
+from bench.peer import Arrivals, CpuMark, Peer
 from hub.node import Node
 from storage import Database
 
@@ -181,7 +181,7 @@ class Probe:
             if not task.cancelled() and (error := task.exception()) is not None:
                 failed.append(error)
 
-        cpu_before = time.process_time(), self.am.cpu_seconds()
+        cpu = CpuMark.now(self.am)
         start = time.perf_counter()
         async for due in paced(start, count, rate):
             await in_flight.acquire()
@@ -193,7 +193,7 @@ class Probe:
         if failed:
             raise failed[0]
         await wait_for(arrivals, count, "mails timed into armen's inbox")
-        work = self._work(cpu_before, count)
+        work = Work(*cpu.per_item(self.am, count))
         latencies = {m: self.arrivals.times[m] - due for m, due in scheduled.items()}
         submit_ms = [value * 1000 for value in submit_times]
         return Steady(
@@ -203,16 +203,6 @@ class Probe:
             stages=await self._stages(scheduled, submitted),
             work=work,
             tail=Tail.of(((due, latencies[m]) for m, due in scheduled.items()), TARGET_MS),
-        )
-
-    def _work(self, before: tuple[float, float | None], mails: int) -> Work:
-        """Each process's CPU a mail since ``before`` (this one's, the peer's)."""
-        ge_before, am_before = before
-        am_now = self.am.cpu_seconds()
-        am = am_now - am_before if am_now is not None and am_before is not None else None
-        return Work(
-            (time.process_time() - ge_before) / mails * 1e6,
-            am / mails * 1e6 if am is not None else None,
         )
 
     async def _stages(

@@ -68,6 +68,27 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass(frozen=True)
+class CpuMark:
+    """The CPU time this process and a peer's had used at one moment, to tell what a run
+    cost each of them afterwards (:meth:`per_item`)."""
+
+    here: float
+    peer: float | None
+
+    @classmethod
+    def now(cls, peer: Peer) -> CpuMark:
+        return cls(time.process_time(), peer.cpu_seconds())
+
+    def per_item(self, peer: Peer, items: int) -> tuple[float, float | None]:
+        """Microseconds of CPU an item since the mark: this process's, the peer's (None
+        where the peer's process cannot be read)."""
+        now = peer.cpu_seconds()
+        spent = now - self.peer if now is not None and self.peer is not None else None
+        here = (time.process_time() - self.here) / items * 1e6
+        return here, spent / items * 1e6 if spent is not None else None
+
+
 @dataclass
 class Arrivals:
     """Mails filed in a watched inbox, with the moment each was seen there."""

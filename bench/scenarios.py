@@ -152,9 +152,11 @@ async def whole_cen(ctx: Context) -> list[Result]:
     async with BenchNetwork("local", work_dir=ctx.work_dir) as network:
         run = await run_cen(network, ctx.sizes.cen_seizures)
     seconds = WHOLE_CEN / run.rate if run.seizures < WHOLE_CEN else run.seconds
+    wco_us = f"{run.wco_cpu_us:,.0f}" if run.wco_cpu_us is not None else "?"
     note = (
         "ge -> wco on the embedded default (local spool, SQLite), wco in a process of its own, "
-        "from the click to the feed"
+        f"from the click to the feed; the transmission returned after {run.transmitted_after:.1f}"
+        f" of {run.seconds:.1f} s; CPU a seizure: ge {run.ge_cpu_us:,.0f} µs, wco {wco_us} µs"
     )
     baseline = WHOLE_CEN / ctx.baseline.rate if ctx.baseline else None
     return [

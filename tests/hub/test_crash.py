@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nodes import PASSWORD
@@ -87,12 +88,31 @@ def wait_until(check, timeout: float = 120.0) -> None:  # type: ignore[no-untype
         time.sleep(0.005)
 
 
+def partners(root: Path, *nodes: str) -> None:
+    """Keys for each node, each trusting the others'."""
+    for node in nodes:
+        icomm(root, node, "keys", "init")
+    for node in nodes:
+        for other in (n for n in nodes if n != node):
+            icomm(
+                root, node, "keys", "import", other, "-", stdin=icomm(root, other, "keys", "export")
+            )
+
+
+def finish(processes: tuple[subprocess.Popen[bytes], ...], *checks: Callable[[], bool]) -> None:
+    """Wait for each check in turn, then stop the processes whatever happened."""
+    try:
+        for check in checks:
+            wait_until(check)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def test_sigkill_while_outbox_holds_messages_delivers_each_exactly_once(tmp_path: Path) -> None:
     root = tmp_path
-    for node in ("ge", "am"):
-        icomm(root, node, "keys", "init")
-    icomm(root, "am", "keys", "import", "ge", "-", stdin=icomm(root, "ge", "keys", "export"))
-    icomm(root, "ge", "keys", "import", "am", "-", stdin=icomm(root, "am", "keys", "export"))
+    partners(root, "ge", "am")
     icomm(root, "ge", "users", "add", "nino", "--password", PASSWORD)
     icomm(root, "am", "users", "add", "armen", "--password", PASSWORD)
     ids = asyncio.run(queue_mails(root))
@@ -112,16 +132,11 @@ def test_sigkill_while_outbox_holds_messages_delivers_each_exactly_once(tmp_path
     receiver.wait()
 
     # both restart and finish
-    sender, receiver = serve(root, "ge"), serve(root, "am")
-    try:
-        wait_until(
-            lambda: asyncio.run(backlog(root)) == 0 and len(asyncio.run(inbox(root))) >= MESSAGES
-        )
-        wait_until(lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"})
-    finally:
-        for process in (sender, receiver):
-            process.terminate()
-            process.wait(timeout=30)
+    finish(
+        (serve(root, "ge"), serve(root, "am")),
+        lambda: asyncio.run(backlog(root)) == 0 and len(asyncio.run(inbox(root))) >= MESSAGES,
+        lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"},
+    )
     delivered = asyncio.run(inbox(root))
     assert len(delivered) == MESSAGES
     assert set(delivered) == ids
@@ -148,10 +163,7 @@ def test_sigkill_while_the_wco_files_the_cen_loses_no_seizure(tmp_path: Path) ->
     """The CEN intake files each seizure in the transaction that receives it: a WCO node
     killed mid-stream files the rest when it comes back, each seizure once."""
     root = tmp_path
-    for node in ("ge", "wco"):
-        icomm(root, node, "keys", "init")
-    icomm(root, "wco", "keys", "import", "ge", "-", stdin=icomm(root, "ge", "keys", "export"))
-    icomm(root, "ge", "keys", "import", "wco", "-", stdin=icomm(root, "wco", "keys", "export"))
+    partners(root, "ge", "wco")
     icomm(root, "ge", "users", "add", "giorgi", "--role", "admin", "--password", PASSWORD)
     ids = asyncio.run(transmit_seizures(root))
     queue = root / "spool" / "wco" / "new"
@@ -164,14 +176,11 @@ def test_sigkill_while_the_wco_files_the_cen_loses_no_seizure(tmp_path: Path) ->
     receiver.wait()
     assert len(os.listdir(queue)) > 0, "the kill came too late to test anything"
 
-    receiver = serve(root, "wco")
-    try:
-        wait_until(lambda: len(asyncio.run(feed(root))) >= SEIZURES)
-        wait_until(lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"})
-    finally:
-        for process in (sender, receiver):
-            process.terminate()
-            process.wait(timeout=30)
+    finish(
+        (sender, serve(root, "wco")),
+        lambda: len(asyncio.run(feed(root))) >= SEIZURES,
+        lambda: set(asyncio.run(delivery_states(root, ids))) == {"delivered"},
+    )
     filed = asyncio.run(feed(root))
     assert sorted(message_id for message_id, _, _ in filed) == sorted(ids)
     assert {(revision, superseded) for _, revision, superseded in filed} == {(1, 0)}

@@ -253,7 +253,8 @@ class Receiver:
                 mails.append((message, jws, payload))
         handed_only: set[str] = set()
         if mails:
-            delivered += await self._deliver(tx, header, mails, handed_only)
+            mail_outcomes, handed_only = await self._deliver(tx, header, mails)
+            delivered += mail_outcomes
         by_node: dict[str, list[Acknowledgement]] = {}
         for message, digest, outcomes in delivered:
             by_node.setdefault(node_of(message.sender), []).append(
@@ -274,17 +275,18 @@ class Receiver:
         tx: Store,
         header: EnvelopeHeader,
         mails: list[tuple[Message, str, bytes]],
-        handed_only: set[str],
-    ) -> list[tuple[Message, str, list[Outcome]]]:
+    ) -> tuple[list[tuple[Message, str, list[Outcome]]], set[str]]:
         """Each message for this node's addresses: stored and filed into their mailboxes,
         or, for an address handed over (``hand_overs``), given to its handler in this
         transaction — one the handler refuses is quarantined, and its result for that
-        address says why. Per message its digest and each address's outcome; the ids of
-        the messages only handed over (stored nowhere by the hub) go into ``handed_only``."""
+        address says why. Per message its digest and each address's outcome; and the ids
+        of the messages only handed over (stored nowhere by the hub)."""
         handed: dict[str, list[tuple[Message, str, str]]] = {}  # with its address and JWS
         filed: list[tuple[Message, str, bytes, list[str]]] = []  # with its digest
+        handed_only: set[str] = set()
         here = [[a for a in m.to if node_of(a) == self.node] for m, _, _ in mails]
-        for (message, jws, payload), addresses in zip(mails, here, strict=True):
+        digests = [_digest(jws) for _, jws, _ in mails]
+        for (message, jws, payload), addresses, digest in zip(mails, here, digests, strict=True):
             kept = []
             for address in addresses:
                 local = parse_address(address)[0]
@@ -293,7 +295,7 @@ class Receiver:
                 else:
                     kept.append(address)
             if kept:
-                filed.append((message, _digest(jws), payload, kept))
+                filed.append((message, digest, payload, kept))
             else:
                 handed_only.add(message.id)
         outcomes: dict[tuple[str, str], Outcome] = {}
@@ -319,14 +321,11 @@ class Receiver:
                     outcomes[message.id, address] = Outcome(message.id, address, "failed", why)
                     exc = Rejected(Reason.REFUSED, f"{address} refused it: {why}")
                     await self._quarantine_message(tx, exc, jws, header.eid, message.id)
-        return [
-            (
-                m,
-                _digest(jws),
-                [outcomes.get((m.id, a)) or Outcome(m.id, a, "delivered") for a in to],
-            )
-            for (m, jws, _), to in zip(mails, here, strict=True)
+        delivered = [
+            (m, digest, [outcomes.get((m.id, a)) or Outcome(m.id, a, "delivered") for a in to])
+            for (m, _, _), to, digest in zip(mails, here, digests, strict=True)
         ]
+        return delivered, handed_only
 
     def _check(self, message: Message, item: SignedItem, queued_at: datetime) -> None:
         """Signer, clock window and addressing.

@@ -92,6 +92,8 @@ async def _baseline(ctx: Context, names: list[str], say: Any) -> list[Result]:
             details=ctx.baseline.as_dict(),
         )
     ]
+    if (note := ctx.baseline.pace_note()) is not None:
+        results[0].details["note"] = note
     if "latency" in names:
         rate, seconds = ctx.sizes.latency_rate, ctx.sizes.latency_seconds
         say(f"baseline latency: {rate:,.0f}/s for {seconds:g} s")

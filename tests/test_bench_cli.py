@@ -43,3 +43,16 @@ def test_the_registry_is_the_one_the_help_lists() -> None:
     from bench.scenarios import SCENARIOS as REGISTERED
 
     assert tuple(REGISTERED) == SCENARIOS
+
+
+def test_a_slow_machine_is_named_beside_the_baseline_and_a_usual_one_is_not() -> None:
+    from bench.baseline import Throughput
+
+    def at(rate: float) -> Throughput:
+        return Throughput(messages=20_000, seconds=20_000 / rate, publish_seconds=1.0, rate=rate)
+
+    note = at(1_385).pace_note()
+    assert note is not None
+    assert "36% of the 3,800 msg/s" in note
+    assert at(3_000).pace_note() is None  # within a quarter of the reference
+    assert at(5_075).pace_note() is None

@@ -46,8 +46,11 @@ RECONNECT_SECONDS = 30.0
 RECONNECT_POLL = 0.25
 CACHE_KIB = 16 * 1024  # SQLite page cache per connection
 log = logging.getLogger(__name__)
-#: this task (or the task that created it) holds the SQLite writer lock
-_holding_writer: ContextVar[bool] = ContextVar("holding_sqlite_writer", default=False)
+#: the task holding the SQLite writer lock: a task it starts inherits the variable, not
+#: the lock (it queues like any other, instead of writing beside the holder's transaction)
+_writer_holder: ContextVar[asyncio.Task[Any] | None] = ContextVar(
+    "sqlite_writer_holder", default=None
+)
 
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -184,13 +187,15 @@ class Database:
         load whole pipelines stall — and a transaction that read first can fail to write
         at all (its snapshot is stale). Queued here instead, each starts the moment the
         previous one ends. A transaction opened inside one this task already holds goes
-        ahead, as before (it would otherwise wait for itself). Other processes of the node
+        ahead, as before (it would otherwise wait for itself); a task started inside one
+        waits its turn like any other. Other processes of the node
         (``--workers``) still meet the busy handler. PostgreSQL needs none of this.
 
         Holding the lock, the task's statements run on the event loop's thread
         (``sqlite_driver.on_the_loop``); when it ends, the :class:`Checkpointer` is told.
         """
-        if self._writer is None or _holding_writer.get():
+        task = asyncio.current_task()
+        if self._writer is None or (task is not None and _writer_holder.get() is task):
             yield
             return
         # the tasks that became ready meanwhile run first, and may queue for the lock: a
@@ -198,12 +203,12 @@ class Database:
         # task writing one after another (a CEN transmission) had kept the lock to itself
         await asyncio.sleep(0)
         async with self._writer:
-            token = _holding_writer.set(True)
+            token = _writer_holder.set(task)
             try:
                 with sqlite_driver.on_the_loop():
                     yield
             finally:
-                _holding_writer.reset(token)
+                _writer_holder.reset(token)
                 if self._checkpointer is not None:
                     self._checkpointer.wrote()
 

@@ -77,3 +77,29 @@ async def test_a_task_writing_one_transaction_after_another_lets_another_writer_
 
     await asyncio.gather(many(), one())
     assert done.index("dispatcher") < 3  # not after all twenty
+
+
+async def test_a_task_started_inside_a_write_transaction_writes_after_it_commits(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
+    events: list[str] = []
+
+    async def child() -> None:  # e.g. a poke that writes, started by the holder
+        async with db.transaction() as tx:
+            events.append("child began")
+            await tx.users.add("child", "officer", None)
+
+    async with db.transaction() as tx:
+        await tx.users.add("parent", "officer", None)
+        started = asyncio.create_task(child())
+        await asyncio.sleep(0.05)  # the child runs meanwhile, as far as it may
+        events.append("parent commits")
+    await asyncio.wait_for(started, 10)
+
+    # it queued for the lock instead of writing beside the holder (on another
+    # connection, where SQLite's busy handler would have held the whole loop)
+    assert events == ["parent commits", "child began"]
+    async with db.reading() as tx:
+        assert await tx.users.find("child") is not None
+        assert await tx.users.find("parent") is not None

@@ -90,9 +90,11 @@ class CenSeizure(MessageBase):
     """
 
     type: Literal["cen.seizure"] = "cen.seizure"
-    seizure_ref: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{2,16}:[0-9a-f]{32}$")] = Field(
-        description="the origin node and an opaque reference, stable across revisions",
-        examples=["ge:7f3a9c0d1e2f3a4b5c6d7e8f9a0b1c2d"],
+    seizure_ref: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{2,16}:[0-9a-f]{32}$")] = (
+        Field(
+            description="the origin node and an opaque reference, stable across revisions",
+            examples=["ge:7f3a9c0d1e2f3a4b5c6d7e8f9a0b1c2d"],
+        )
     )
     revision: int = Field(ge=1)
     seizure_date: date

@@ -369,9 +369,7 @@ def test_cen_seizure_refuses_narratives_and_unknown_vocabulary() -> None:
 
 def test_a_commodity_value_needs_its_currency() -> None:
     with pytest.raises(ValueError, match="a value needs its currency"):
-        CenCommodity(
-            category="tobacco", type="cigarettes", quantity=10, unit="sticks", value=5
-        )
+        CenCommodity(category="tobacco", type="cigarettes", quantity=10, unit="sticks", value=5)
 
 
 def test_handling_code_tells_whether_information_may_be_passed_on() -> None:

@@ -39,7 +39,9 @@ async def test_a_case_with_several_problems_gets_all_of_them_in_one_answer(
         occurred_at=tomorrow,
         place_kind="airport",
         commodities=[
-            Commodity(category="tobacco", type="cigarettes", quantity=Decimal("2.5"), unit="sticks"),
+            Commodity(
+                category="tobacco", type="cigarettes", quantity=Decimal("2.5"), unit="sticks"
+            ),
             Commodity(category="drugs", type="cigarettes", quantity=Decimal("900000"), unit="kg"),
         ],
         source_evaluation=None,
@@ -132,7 +134,9 @@ async def test_suspects_are_found_by_latin_spelling_of_georgian_and_cyrillic_nam
         Suspect(
             surname="ბერიძე",
             given_names="ნინო",
-            documents=[IdentityDocument(type="passport", number="13 AB-45678", issuing_country="GE")],
+            documents=[
+                IdentityDocument(type="passport", number="13 AB-45678", issuing_country="GE")
+            ],
         ),
     )
     russian = await store.add_party(
@@ -257,7 +261,9 @@ async def test_cases_are_listed_by_commodity_place_status_and_date(store: CaseSt
             place_kind="air",
             occurred_at=datetime(2025, 3, 1, tzinfo=UTC),
             commodities=[
-                Commodity(category="tobacco", type="cigarettes", quantity=Decimal(4000), unit="sticks")
+                Commodity(
+                    category="tobacco", type="cigarettes", quantity=Decimal(4000), unit="sticks"
+                )
             ],
         ),
     )

@@ -179,7 +179,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("cen_transmissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cen_transmissions_seizure_id"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import templates
 from argon2 import PasswordHasher, profiles
 from nodes import Backend
 from sqlalchemy.engine import URL, make_url
@@ -65,14 +65,7 @@ class PostgresDatabases:
         return self._base.render_as_string(hide_password=True)
 
     async def _execute(self, *statements: str) -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(self._admin, timeout=10)
-        try:
-            for statement in statements:
-                await conn.execute(statement)  # asyncpg runs outside a transaction: autocommit
-        finally:
-            await conn.close()
+        await templates.execute(self._admin, *statements)
 
     def _new_name(self, name: str) -> str:
         label = "".join(c for c in name.lower() if c.isalnum() or c == "_")[:20]
@@ -83,29 +76,25 @@ class PostgresDatabases:
     def _url(self, db_name: str) -> str:
         return self._base.set(database=db_name).render_as_string(hide_password=False)
 
-    async def __call__(self, name: str = "") -> str:
+    async def __call__(self, name: str = "", *, migrated: bool = False) -> str:
+        """A fresh database: empty, or ``migrated`` (a copy of the session's template at
+        the newest revision, which a node opens without migrating it again)."""
         db_name = self._new_name(name)
-        await self._execute(f'CREATE DATABASE "{db_name}"')
+        if migrated:
+            template = await asyncio.to_thread(templates.postgres_template, self._admin)
+            await self._execute(f'CREATE DATABASE "{db_name}" TEMPLATE "{template}"')
+        else:
+            await self._execute(f'CREATE DATABASE "{db_name}"')
         return self._url(db_name)
 
-    def create_sync(self, name: str = "") -> str:
+    def create_sync(self, name: str = "", *, migrated: bool = False) -> str:
         """For synchronous callers (even inside a running event loop): a helper thread."""
         result: list[str] = []
-        errors: list[BaseException] = []
 
-        def work() -> None:
-            try:
-                result.append(asyncio.run(self(name)))
-            except BaseException as exc:
-                errors.append(exc)
+        async def create() -> None:
+            result.append(await self(name, migrated=migrated))
 
-        thread = threading.Thread(target=work, name="create-postgres-db")
-        thread.start()
-        thread.join(30)
-        if errors:
-            raise errors[0]
-        if not result:
-            raise TimeoutError(f"creating a database on {self.safe_url} took over 30 s")
+        templates.in_a_thread(create, timeout=60)
         return result[0]
 
     async def available(self) -> bool:
@@ -123,6 +112,14 @@ class PostgresDatabases:
         names, self.names = self.names, []
         if names:
             await self._execute(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def template_databases() -> Iterator[None]:
+    """The databases at the newest revision that nodes' databases are copied from
+    (``tests/templates.py``), made on first use and removed after the session."""
+    yield
+    templates.discard()
 
 
 @pytest.fixture

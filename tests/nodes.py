@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+import templates
 from broker import TEST_AMQP_URL
 from sqlalchemy.engine import URL
 
@@ -27,9 +28,9 @@ class PostgresDatabases(Protocol):
     @property
     def server(self) -> URL: ...
 
-    async def __call__(self, name: str = "") -> str: ...
+    async def __call__(self, name: str = "", *, migrated: bool = False) -> str: ...
 
-    def create_sync(self, name: str = "") -> str: ...
+    def create_sync(self, name: str = "", *, migrated: bool = False) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Network:
 
     On a PostgreSQL backend every node gets a fresh database of its own, created on
     first use and kept for the test (a node reopened under the same id finds its rows).
+    Either kind starts as a copy of a database at the newest revision (``templates``).
     """
 
     def __init__(
@@ -86,14 +88,14 @@ class Network:
         if self.databases is None or self.backend.database != "postgresql":
             return None
         if node_id not in self._database_urls:
-            self._database_urls[node_id] = self.databases.create_sync(node_id)
+            self._database_urls[node_id] = self.databases.create_sync(node_id, migrated=True)
         return self._database_urls[node_id]
 
     async def _prepare(self, node_id: str) -> None:
         """Create the node's database without blocking the event loop."""
         if self.databases is not None and self.backend.database == "postgresql":
             if node_id not in self._database_urls:
-                self._database_urls[node_id] = await self.databases(node_id)
+                self._database_urls[node_id] = await self.databases(node_id, migrated=True)
 
     def settings(self, node_id: str, **overrides: object) -> Settings:
         self.used.add(node_id)
@@ -107,7 +109,13 @@ class Network:
         if self.backend.transport == "amqp":
             values["amqp_url"] = self.amqp_url
             values["amqp_prefix"] = self.amqp_prefix
-        return Settings(**{**values, **overrides})  # type: ignore[arg-type]
+        settings = Settings(**{**values, **overrides})  # type: ignore[arg-type]
+        if (
+            settings.database_url is None
+            and not (database := settings.data_dir / "icomm.db").exists()
+        ):
+            templates.copy_sqlite(database)  # at the newest revision: no migration to run
+        return settings
 
     async def add(self, node_id: str, *, run: bool = True, **overrides: object) -> Node:
         await self._prepare(node_id)

@@ -15,8 +15,6 @@ from hub.cli.session import with_node
 from hub.node import Node
 from hub.smtp import SmtpIngress, ensure_certificate
 from hub.supervisor import LOG_FORMAT, Supervisor, dispatches
-from hub.web import WebServer
-from hub.web.security import ensure_secret_key
 
 
 def serve(
@@ -32,6 +30,11 @@ def serve(
     config: ConfigFile = None,
 ) -> None:
     """Run this node: dispatch its outbox and consume its queue until SIGINT/SIGTERM."""
+    # imported here, as the supervisor's workers do: the web app builds its routes' models
+    # as it is imported (≈ a fifth of `icomm`'s start), which no other command needs
+    from hub.web import WebServer
+    from hub.web.security import ensure_secret_key
+
     settings = settings_from(data_dir, config)
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,5 +1,5 @@
 """``icomm serve`` opens the SMTP ingress (STARTTLS offered and required) and the web app
-beside the hub."""
+beside the hub; it is the only command that loads the web app."""
 
 from __future__ import annotations
 
@@ -49,3 +49,20 @@ def test_serve_listens_for_smtp_and_the_web(tmp_path: Path) -> None:
     finally:
         server.terminate()
         assert server.wait(timeout=60) == 0
+
+
+def test_only_serve_loads_the_web_app() -> None:
+    # the web app builds its routes' models as it is imported: every other command (keys,
+    # users, status …) would pay that at each start
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, hub.cli; print(sorted({'hub.web', 'fastapi'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

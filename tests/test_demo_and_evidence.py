@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from independent_jose import envelope_header
 from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK, JWKSet
 from jwcrypto.jws import JWS
@@ -77,16 +78,17 @@ def test_exported_envelopes_open_with_an_independent_jose_library(
         raw = file.read_text()
         jwe = JWE()
         jwe.deserialize(raw)
-        recipient = jwe.jose_header["to"][0]
-        sender = jwe.jose_header["from"]
-        assert file.stem.removesuffix(".jwe") == jwe.jose_header["eid"]
+        header = envelope_header(jwe)
+        recipient = header["to"][0]
+        sender = header["from"]
+        assert file.stem.removesuffix(".jwe") == header["eid"]
         [entry] = json.loads(raw)["recipients"]
         key: JWK = private[recipient].get_key(entry["header"]["kid"])
         jwe = JWE()
         jwe.deserialize(raw, key=key)
         signed = (
             json.loads(jwe.payload)
-            if jwe.jose_header["cty"] == "icomm-bundle+json"
+            if envelope_header(jwe)["cty"] == "icomm-bundle+json"
             else [jwe.payload.decode()]
         )
         for compact in signed:

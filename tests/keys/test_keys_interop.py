@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from independent_jose import envelope_header
 from jwcrypto.common import json_encode
 from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK, JWKSet
@@ -39,8 +40,9 @@ def test_jwcrypto_decrypts_and_verifies_what_we_seal(ge_am: tuple[Node, Node]) -
 
     jwe = JWE()
     jwe.deserialize(raw.decode(), key=private_jwk(am, am.keyring.encryption_kid))
-    assert jwe.jose_header["cty"] == "icomm-message+jws"
-    assert jwe.jose_header["eid"] == "1"
+    header = envelope_header(jwe)
+    assert header["cty"] == "icomm-message+jws"
+    assert header["eid"] == "1"
 
     sender_keys = JWKSet.from_json(json.dumps(ge.keyring.public_jwks()))
     jws = JWS()

@@ -51,8 +51,7 @@ class Throughput:
         when it moves raw aio-pika well below the issue's reference (None: it does not).
 
         The ratios to the baseline stay comparable across machines and days; the seconds
-        of the CEN and of a year of SIENA, and the latency's milliseconds, do not — this
-        development machine's baseline has ranged from 1,385 to 5,075 msg/s."""
+        of the CEN and of a year of SIENA, and the latency's milliseconds, do not."""
         share = self.rate / REFERENCE_RATE
         if share >= SLOW_SHARE:
             return None

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pydantic_core
 from alembic import command
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import (
 from storage import sqlite_driver
 from storage.checkpoints import Checkpointer
 from storage.errors import StorageError
-from storage.store import Store, UnitOfWork
+from storage.store import Store, U
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 RECONNECT_SECONDS = 30.0
@@ -51,9 +51,6 @@ log = logging.getLogger(__name__)
 _writer_holder: ContextVar[asyncio.Task[Any] | None] = ContextVar(
     "sqlite_writer_holder", default=None
 )
-
-
-U = TypeVar("U", bound=UnitOfWork)
 
 
 def _lost_server(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ class UnitOfWork(Protocol):
     def __init__(self, session: AsyncSession) -> None: ...
 
 
+#: a set of repositories of the caller's choosing (``Store.joined``, ``Database.unit``)
 U = TypeVar("U", bound=UnitOfWork)
 
 #: rows per multi-row statement: well under SQLite's and asyncpg's 32,767 bound parameters

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(None, description="unlocks the node's private keys")
     clock_skew_seconds: int = Field(600, ge=0, description="allowed timestamp window, ± seconds")
     bundle_size: int = Field(512, ge=1, le=1000, description="messages sealed per envelope")
+    group_window_ms: float = Field(
+        4.0,
+        ge=0,
+        le=1000,
+        description="while the node is busy, how long a submission waits for others to share "
+        "its transaction, milliseconds; 0: never",
+    )
     verify_workers: int | None = Field(
         None,
         ge=0,

@@ -98,6 +98,7 @@ class Node:
             self.blobs,
             partners=self.trust.nodes,
             max_message_bytes=settings.max_message_bytes,
+            group_window=settings.group_window_ms / 1000,
             on_outbox=self.dispatcher.poke,
             on_inbox=self._poke_subscriptions,
         )

@@ -242,6 +242,41 @@ async def test_submits_made_while_another_transaction_writes_are_written_togethe
     assert len(commits) == 2
 
 
+async def test_a_busy_nodes_submissions_coming_one_by_one_share_a_transaction(
+    network: Network,
+) -> None:
+    ge = await network.add("ge", run=False, group_window_ms=100)
+    await add_user(ge, "nino")
+    commits = []
+    event.listen(ge.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    await ge.submit(mail("nino@ge", "nino@ge", subject="alone"))  # a quiet node: at once
+    assert len(commits) == 1
+    submits = []
+    for i in range(4):  # each comes while the previous one waits for the group to fill
+        submits.append(asyncio.create_task(ge.submit(mail("nino@ge", "nino@ge", subject=f"{i}"))))
+        await asyncio.sleep(0.005)
+    assert not any(task.done() for task in submits)
+    await asyncio.gather(*submits)
+    assert len(commits) == 2  # the four together
+    assert len(await ge.mailbox.folder("nino", limit=10)) == 5
+
+
+async def test_a_quiet_node_writes_a_submission_without_waiting_for_the_window(
+    network: Network,
+) -> None:
+    ge = await network.add("ge", run=False, group_window_ms=400)
+    await add_user(ge, "nino")
+    await ge.submit(mail("nino@ge", "nino@ge"))
+    await asyncio.sleep(0.45)  # longer than the window: the node is quiet again
+    started = asyncio.get_running_loop().time()
+    await ge.submit(mail("nino@ge", "nino@ge"))
+    assert asyncio.get_running_loop().time() - started < 0.4
+    # and right after it, busy: the next one waits for others to join it
+    started = asyncio.get_running_loop().time()
+    await ge.submit(mail("nino@ge", "nino@ge"))
+    assert asyncio.get_running_loop().time() - started >= 0.39
+
+
 async def test_large_bundles_are_verified_by_worker_threads_and_delivered(
     network: Network,
 ) -> None:

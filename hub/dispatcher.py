@@ -112,7 +112,10 @@ class Dispatcher(PokedLoop):
         """Publish what was sealed but not confirmed, then seal and publish what waits.
 
         Sealing goes on while earlier batches await their confirms (up to ``PIPELINE``
-        batches in flight): the broker's confirm round trip overlaps the next signing.
+        batches in flight): the broker's confirm round trip overlaps the next signing, and
+        rows queued while confirms are awaited are sealed at once, not after the slowest
+        confirm (at 1,000 mails a second the broker's p99 confirm took ≈ 12 ms, and every
+        mail submitted meanwhile waited for it).
         The first failure stops the sealing; what is in flight is settled, then it raises.
         """
         self.keyring.refresh()  # `icomm keys rotate` in another process: sign with the new key
@@ -128,12 +131,17 @@ class Dispatcher(PokedLoop):
                     sealed, more = await self._seal_batch()
                     if sealed:
                         publishing.add(asyncio.create_task(self._publish(sealed)))
-                if publishing and (len(publishing) >= PIPELINE or not more):
+                if len(publishing) >= PIPELINE:
                     done, publishing = await asyncio.wait(
                         publishing, return_when=asyncio.FIRST_COMPLETED
                     )
-                    for task in done:
-                        published += task.result()  # a failure: see below
+                elif publishing and not more:  # rows queued meanwhile need no confirm first
+                    done, more = await self.finished_or_poked(publishing)
+                    publishing -= done
+                else:
+                    done = set()
+                for task in done:
+                    published += task.result()  # a failure: see below
         except BaseException:
             for task in publishing:
                 task.cancel()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class PokedLoop:
@@ -36,6 +39,21 @@ class PokedLoop:
             pause = await self.turn()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), pause)
+
+    async def finished_or_poked(
+        self, tasks: set[asyncio.Task[T]]
+    ) -> tuple[set[asyncio.Task[T]], bool]:
+        """Within a turn: wait until one of ``tasks`` finishes or new work is poked. The
+        tasks finished by then, and whether a poke came (taken: the turn does that work
+        itself, instead of a next turn after the slowest of ``tasks``)."""
+        poke = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            done, _ = await asyncio.wait({*tasks, poke}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            poke.cancel()
+        poked = self._wakeup.is_set()
+        self._wakeup.clear()
+        return {task for task in done if task is not poke}, poked
 
     async def turn(self) -> float:
         raise NotImplementedError

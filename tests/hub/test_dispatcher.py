@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -208,3 +209,26 @@ async def test_a_node_stopping_sends_the_receipts_it_held_back(
             return (await tx.deliveries.summary([mail.id])).get(mail.id, {}).get("delivered") == 1
 
     await eventually(receipted)
+
+
+async def test_mail_queued_while_a_confirm_is_awaited_leaves_without_waiting_for_it(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    publish, gate, held = ge.transport.publish, asyncio.Event(), asyncio.Event()
+
+    async def first_confirm_held(node: str, envelope_id: str, body: bytes) -> None:
+        if not held.is_set():  # the first envelope: its confirm is slow in coming
+            held.set()
+            await gate.wait()
+        await publish(node, envelope_id, body)
+
+    ge.transport.publish = first_confirm_held  # type: ignore[method-assign]
+    first = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="1", body=""))
+    await held.wait()
+    second = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="2", body=""))
+    await arrived_once(am, second.id)  # sealed and published beside the confirm awaited
+    gate.set()
+    await arrived_in(am, [second.id, first.id])

@@ -84,6 +84,7 @@ class BenchNetwork:
             "database_url": f"sqlite+aiosqlite:///{(data_dir / 'icomm.db').resolve()}",
             "spool_dir": str(self.root / "spool"),
             "bundle_size": self.bundle_size,
+            "group_window_ms": Settings.model_fields["group_window_ms"].default,
             "amqp_url": self.amqp_url if self.transport == "amqp" else None,
             "amqp_prefix": self.prefix,
             "key_passphrase": None,

@@ -99,6 +99,7 @@ class Node:
             partners=self.trust.nodes,
             max_message_bytes=settings.max_message_bytes,
             group_window=settings.group_window_ms / 1000,
+            sealer=self.dispatcher,
             on_outbox=self.dispatcher.poke,
             on_inbox=self._poke_subscriptions,
         )
@@ -245,11 +246,13 @@ class Node:
         await self.db.close()
 
     async def _last_round(self) -> None:
-        """Publish what waits in the outbox, within :data:`LAST_ROUND_SECONDS`; what does not
-        leave (the broker or the database away, a long backlog) stays there for the next
-        start, as after any stop."""
+        """Publish what waits in the outbox, within :data:`LAST_ROUND_SECONDS` (and see the
+        publishes of mail sealed as it was submitted confirmed); what does not leave (the
+        broker or the database away, a long backlog) stays there for the next start, as
+        after any stop."""
         try:
             async with asyncio.timeout(LAST_ROUND_SECONDS):
+                await self.dispatcher.settle()
                 await self.dispatcher.flush()
         except Exception as exc:
             log.warning("stopping with messages left in the outbox for the next start: %s", exc)

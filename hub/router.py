@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from hub.errors import AddressError, HubError, PermissionDenied
 from message_schemas import (
@@ -29,6 +30,17 @@ from storage import AttachmentMeta, BlobStore, Database, NewMessage, Outcome, Qu
 
 POSTMASTER = "postmaster"
 GROUP_LIMIT = 500  # submissions written in one transaction at most
+
+
+class Sealer(Protocol):
+    """Seals rows in the transaction that queues them, and publishes once it commits (the
+    dispatcher: ``hub.dispatcher.Dispatcher``)."""
+
+    async def seal_queued(
+        self, tx: Store, nodes: Collection[str]
+    ) -> tuple[list[tuple[str, str, bytes]], bool]: ...
+
+    def publish_sealed(self, sealed: list[tuple[str, str, bytes]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ class Router:
         *,
         partners: Callable[[], Iterable[str]],
         max_message_bytes: int,
+        sealer: Sealer,
         on_outbox: Callable[[], None],
         on_inbox: Callable[[], None],
         group_window: float = 0.0,
@@ -128,6 +141,7 @@ class Router:
         self.on_outbox = on_outbox
         self.on_inbox = on_inbox
         self.group_window = group_window
+        self.sealer = sealer
         # each waiting submission, its caller's future and when it came (loop time)
         self._waiting: list[tuple[Message, asyncio.Future[Message], float]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -276,10 +290,15 @@ class Router:
                     queued.append(Queued(message.id, message.type, node, kept))
             await tx.deliveries.expect(expected)
             await tx.outbox.add(queued)
+            sealed, complete = [], False
+            if queued:  # sealed in this transaction, if the dispatcher runs in this process
+                sealed, complete = await self.sealer.seal_queued(tx, {q.node for q in queued})
             if here:
                 outcomes = await self.deliver(tx, here)
                 await self.record_results(tx, [o for per_message in outcomes for o in per_message])
-        if queued:
+        if sealed:
+            self.sealer.publish_sealed(sealed)
+        if queued and not complete:
             self.on_outbox()
         if here:
             self.on_inbox()

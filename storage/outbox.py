@@ -57,20 +57,22 @@ _SENT = BulkUpdate(
 
 
 @functools.lru_cache(maxsize=32)
-def _pending_sql(dialect: Dialect, skipped: int) -> str:
+def _pending_sql(dialect: Dialect, skipped: int, only: int = 0) -> str:
     """The pending rows' query for a dialect, leaving out ``skipped`` nodes (the first
     parameters; the limit is the last). On PostgreSQL the rows are locked against other
     workers' dispatchers (``SKIP LOCKED``); SQLite has one writer at a time anyway."""
     outbox = dialect.identifier_preparer.format_table(OutboxItem.__table__)
     messages = dialect.identifier_preparer.format_table(Message.__table__)
     skipping = f" AND o.node NOT IN ({placeholders(dialect, skipped)})" if skipped else ""
+    if only:
+        skipping += f" AND o.node IN ({placeholders(dialect, only, skipped + 1)})"
     locking = " FOR UPDATE OF o SKIP LOCKED" if dialect.name == "postgresql" else ""
     # table names from the metadata, quoted by the dialect; every value is bound
     return (
         "SELECT o.id, o.message_id, o.type, o.node, coalesce(o.payload, m.payload) "  # noqa: S608
         f"FROM {outbox} AS o LEFT OUTER JOIN {messages} AS m ON m.id = o.message_id "
         f"WHERE o.state = 'pending'{skipping} ORDER BY o.id "
-        f"LIMIT {placeholders(dialect, 1, skipped + 1)}{locking}"
+        f"LIMIT {placeholders(dialect, 1, skipped + only + 1)}{locking}"
     )
 
 
@@ -82,13 +84,17 @@ class OutboxRepository:
         """Queue messages for nodes: one bulk ``INSERT`` however many."""
         await _QUEUE(self.session, items, state="pending", created_at=datetime.now(UTC))
 
-    async def pending(self, limit: int, skip_nodes: Sequence[str] = ()) -> list[Pending]:
+    async def pending(
+        self, limit: int, skip_nodes: Sequence[str] = (), only_nodes: Sequence[str] = ()
+    ) -> list[Pending]:
         """The oldest rows waiting to be sealed, locked against other dispatchers (as
         plain rows, by a statement of fixed text: SQLAlchemy's building and running of
         the select had cost as much as the encryption of the envelope it fills)."""
-        skip = tuple(skip_nodes)
+        skip, only = tuple(skip_nodes), tuple(only_nodes)
         rows = await execute(
-            self.session, lambda dialect: _pending_sql(dialect, len(skip)), (*skip, limit)
+            self.session,
+            lambda dialect: _pending_sql(dialect, len(skip), len(only)),
+            (*skip, *only, limit),
         )
         return [Pending(*row) for row in rows]
 

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from hub import dispatcher
 from hub.dispatcher import IN_FLIGHT_SECONDS
+from hub.errors import TransportError
 from hub.node import Node
 from keys.envelope import MAX_PROTECTED_HEADER_LENGTH
 from message_schemas import Attachment, Mail
@@ -232,3 +233,44 @@ async def test_mail_queued_while_a_confirm_is_awaited_leaves_without_waiting_for
     await arrived_once(am, second.id)  # sealed and published beside the confirm awaited
     gate.set()
     await arrived_in(am, [second.id, first.id])
+
+
+async def test_mail_submitted_to_a_running_node_is_sealed_in_the_submit_transaction(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    publish, published = ge.transport.publish, []
+
+    async def recorded(node: str, envelope_id: str, body: bytes) -> None:
+        published.append(envelope_id)
+        await publish(node, envelope_id, body)
+
+    ge.transport.publish = recorded  # type: ignore[method-assign]
+    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
+    await asyncio.sleep(0)  # one turn of the event loop: the publish has begun
+    assert len(published) == 1  # no turn of the dispatcher's was needed to seal it
+    async with ge.db.reading() as tx:
+        assert await tx.outbox.pending(limit=10) == []
+    await arrived_once(am, mail.id)
+
+
+async def test_mail_sealed_as_submitted_whose_publish_fails_is_published_again(
+    network: Network,
+) -> None:
+    ge, am = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(am, "armen")
+    publish, failed = ge.transport.publish, []
+
+    async def broker_away_once(node: str, envelope_id: str, body: bytes) -> None:
+        if not failed:
+            failed.append(envelope_id)
+            raise TransportError("the broker is away")
+        await publish(node, envelope_id, body)
+
+    ge.transport.publish = broker_away_once  # type: ignore[method-assign]
+    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
+    await arrived_once(am, mail.id)  # the dispatcher published it again
+    assert len(failed) == 1

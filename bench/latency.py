@@ -55,12 +55,20 @@ class Stage:
 
 @dataclass(frozen=True)
 class Stages:
-    """Where a mail's time went, step by step (the p99s of the steps do not add up)."""
+    """Where a mail's time went, step by step (the p99s of the steps do not add up).
 
-    submitted: Stage  # due -> ``submit`` returned (waiting to start, the transaction)
-    sealed: Stage  # -> its envelope sealed and archived at ge (waiting for the dispatcher)
+    The three steps follow one another; ``submitted`` is the submitter's own wait, beside
+    them: a node that runs its dispatcher seals a mail in the submit's transaction, which
+    commits (and the submit returns) after the envelope was archived."""
+
+    sealed: Stage  # due -> its envelope sealed and archived at ge (its group, the transaction)
     received: Stage  # -> archived at am (publish, broker, am's consumer, decrypt, verify)
     filed: Stage  # -> the arrival signal (am's transaction commits, the inbox is read)
+    submitted: Stage  # due -> ``submit`` returned
+
+    def steps(self) -> tuple[Stage, Stage, Stage]:
+        """The steps that follow one another, in order."""
+        return self.sealed, self.received, self.filed
 
     def summary(self) -> str:
         steps = ", ".join(
@@ -215,10 +223,10 @@ class Probe:
             return None
         arrived = self.arrivals.times
         return Stages(
-            submitted=Stage.of([submitted[m] - due for m, due in scheduled.items()]),
-            sealed=Stage.of([sealed[m] - submitted[m] for m in scheduled]),
+            sealed=Stage.of([sealed[m] - due for m, due in scheduled.items()]),
             received=Stage.of([received[m] - sealed[m] for m in scheduled]),
             filed=Stage.of([arrived[m] - received[m] for m in scheduled]),
+            submitted=Stage.of([submitted[m] - due for m, due in scheduled.items()]),
         )
 
 

@@ -317,18 +317,20 @@ class Dispatcher(PokedLoop):
         if not envelopes:
             return 0
         ids = {eid for _, eid, _ in envelopes}
-        self._in_flight |= ids
+        self._in_flight |= ids  # until marked sent: the look for unconfirmed ones skips them
         try:
             outcomes = await asyncio.gather(
                 *(self.transport.publish(node, eid, raw) for node, eid, raw in envelopes),
                 return_exceptions=True,
             )
+            confirmed = [
+                eid for (_, eid, _), o in zip(envelopes, outcomes, strict=True) if o is None
+            ]
+            if confirmed:
+                async with self.db.transaction() as tx:
+                    await tx.outbox.mark_sent(confirmed)
         finally:
             self._in_flight -= ids
-        confirmed = [eid for (_, eid, _), o in zip(envelopes, outcomes, strict=True) if o is None]
-        if confirmed:
-            async with self.db.transaction() as tx:
-                await tx.outbox.mark_sent(confirmed)
         for (node, eid, _), outcome in zip(envelopes, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 raise outcome

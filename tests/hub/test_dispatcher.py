@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -212,24 +213,41 @@ async def test_a_node_stopping_sends_the_receipts_it_held_back(
     await eventually(receipted)
 
 
+Publish = Callable[[str, str, bytes], Awaitable[None]]
+
+
+async def publishing_through(network: Network, wrap: Callable[[Publish], Publish]) -> Node:
+    """ge and am running (nino and armen), ge's publishes going through ``wrap``."""
+    ge, _ = await network.add("ge"), await network.add("am")
+    await add_user(ge, "nino")
+    await add_user(network.nodes["am"], "armen")
+    ge.transport.publish = wrap(ge.transport.publish)  # type: ignore[method-assign]
+    return ge
+
+
+def to_armen(subject: str) -> Mail:
+    return Mail(sender="nino@ge", to=["armen@am"], subject=subject, body="")
+
+
 async def test_mail_queued_while_a_confirm_is_awaited_leaves_without_waiting_for_it(
     network: Network,
 ) -> None:
-    ge, am = await network.add("ge"), await network.add("am")
-    await add_user(ge, "nino")
-    await add_user(am, "armen")
-    publish, gate, held = ge.transport.publish, asyncio.Event(), asyncio.Event()
+    gate, held = asyncio.Event(), asyncio.Event()
 
-    async def first_confirm_held(node: str, envelope_id: str, body: bytes) -> None:
-        if not held.is_set():  # the first envelope: its confirm is slow in coming
-            held.set()
-            await gate.wait()
-        await publish(node, envelope_id, body)
+    def first_confirm_held(publish: Publish) -> Publish:
+        async def held_back(node: str, envelope_id: str, body: bytes) -> None:
+            if not held.is_set():  # the first envelope: its confirm is slow in coming
+                held.set()
+                await gate.wait()
+            await publish(node, envelope_id, body)
 
-    ge.transport.publish = first_confirm_held  # type: ignore[method-assign]
-    first = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="1", body=""))
+        return held_back
+
+    ge = await publishing_through(network, first_confirm_held)
+    first = await ge.submit(to_armen("1"))
     await held.wait()
-    second = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="2", body=""))
+    second = await ge.submit(to_armen("2"))
+    am = network.nodes["am"]
     await arrived_once(am, second.id)  # sealed and published beside the confirm awaited
     gate.set()
     await arrived_in(am, [second.id, first.id])
@@ -238,39 +256,39 @@ async def test_mail_queued_while_a_confirm_is_awaited_leaves_without_waiting_for
 async def test_mail_submitted_to_a_running_node_is_sealed_in_the_submit_transaction(
     network: Network,
 ) -> None:
-    ge, am = await network.add("ge"), await network.add("am")
-    await add_user(ge, "nino")
-    await add_user(am, "armen")
-    publish, published = ge.transport.publish, []
+    published: list[str] = []
 
-    async def recorded(node: str, envelope_id: str, body: bytes) -> None:
-        published.append(envelope_id)
-        await publish(node, envelope_id, body)
+    def recorded(publish: Publish) -> Publish:
+        async def recording(node: str, envelope_id: str, body: bytes) -> None:
+            published.append(envelope_id)
+            await publish(node, envelope_id, body)
 
-    ge.transport.publish = recorded  # type: ignore[method-assign]
-    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
+        return recording
+
+    ge = await publishing_through(network, recorded)
+    mail = await ge.submit(to_armen("s"))
     await asyncio.sleep(0)  # one turn of the event loop: the publish has begun
     assert len(published) == 1  # no turn of the dispatcher's was needed to seal it
     async with ge.db.reading() as tx:
         assert await tx.outbox.pending(limit=10) == []
-    await arrived_once(am, mail.id)
+    await arrived_once(network.nodes["am"], mail.id)
 
 
 async def test_mail_sealed_as_submitted_whose_publish_fails_is_published_again(
     network: Network,
 ) -> None:
-    ge, am = await network.add("ge"), await network.add("am")
-    await add_user(ge, "nino")
-    await add_user(am, "armen")
-    publish, failed = ge.transport.publish, []
+    failed: list[str] = []
 
-    async def broker_away_once(node: str, envelope_id: str, body: bytes) -> None:
-        if not failed:
-            failed.append(envelope_id)
-            raise TransportError("the broker is away")
-        await publish(node, envelope_id, body)
+    def broker_away_once(publish: Publish) -> Publish:
+        async def failing_once(node: str, envelope_id: str, body: bytes) -> None:
+            if not failed:
+                failed.append(envelope_id)
+                raise TransportError("the broker is away")
+            await publish(node, envelope_id, body)
 
-    ge.transport.publish = broker_away_once  # type: ignore[method-assign]
-    mail = await ge.submit(Mail(sender="nino@ge", to=["armen@am"], subject="s", body="b"))
-    await arrived_once(am, mail.id)  # the dispatcher published it again
+        return failing_once
+
+    ge = await publishing_through(network, broker_away_once)
+    mail = await ge.submit(to_armen("s"))
+    await arrived_once(network.nodes["am"], mail.id)  # the dispatcher published it again
     assert len(failed) == 1

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hub.errors import AddressError, HubError, PermissionDenied
 from message_schemas import (
@@ -28,6 +28,9 @@ from message_schemas import (
 )
 from storage import AttachmentMeta, BlobStore, Database, NewMessage, Outcome, Queued, Store
 
+if TYPE_CHECKING:
+    from hub.dispatcher import Sealed
+
 POSTMASTER = "postmaster"
 GROUP_LIMIT = 500  # submissions written in one transaction at most
 
@@ -36,11 +39,9 @@ class Sealer(Protocol):
     """Seals rows in the transaction that queues them, and publishes once it commits (the
     dispatcher: ``hub.dispatcher.Dispatcher``)."""
 
-    async def seal_queued(
-        self, tx: Store, nodes: Collection[str]
-    ) -> tuple[list[tuple[str, str, bytes]], bool]: ...
+    async def seal_queued(self, tx: Store, nodes: Collection[str]) -> tuple[list[Sealed], bool]: ...
 
-    def publish_sealed(self, sealed: list[tuple[str, str, bytes]]) -> None: ...
+    def publish_sealed(self, sealed: list[Sealed]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -292,3 +292,57 @@ async def test_mail_sealed_as_submitted_whose_publish_fails_is_published_again(
     mail = await ge.submit(to_armen("s"))
     await arrived_once(network.nodes["am"], mail.id)  # the dispatcher published it again
     assert len(failed) == 1
+
+
+async def unconfirmed_envelopes(node: Node) -> list[str]:
+    async with node.db.reading() as tx:
+        return await tx.outbox.sealed_envelopes()
+
+
+async def confirmed_and_left_unmarked(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Node, str]:
+    """ge running, its turns only when poked and its marks held back: one mail to armen
+    published and confirmed, its rows not yet marked sent (its envelope's id)."""
+    monkeypatch.setattr(dispatcher, "IDLE_SECONDS", 60.0)
+    monkeypatch.setattr(dispatcher, "MARK_SENT_SECONDS", 60.0)
+    ge = await publishing_through(network, lambda publish: publish)
+    await ge.submit(to_armen("1"))
+
+    async def confirmed() -> bool:
+        return bool(ge.dispatcher._confirmed)
+
+    await eventually(confirmed)
+    [envelope_id] = await unconfirmed_envelopes(ge)
+    return ge, envelope_id
+
+
+async def test_a_confirmed_envelope_is_marked_sent_by_the_next_submits_transaction(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ge, first = await confirmed_and_left_unmarked(network, monkeypatch)
+    await ge.submit(to_armen("2"))  # no turn of the dispatcher's in between
+    assert first not in await unconfirmed_envelopes(ge)
+    assert ge.dispatcher._confirmed.isdisjoint({first})
+
+
+async def test_an_envelope_confirmed_and_not_yet_marked_sent_is_not_published_again(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ge, _ = await confirmed_and_left_unmarked(network, monkeypatch)
+    ge.dispatcher._after_failure()  # the next turn looks for every unconfirmed envelope
+    assert await ge.dispatcher.flush() == 0  # published once: a second copy, a replay
+    assert await unconfirmed_envelopes(ge) == []  # the turn's transaction marked it
+
+
+async def test_a_confirmed_envelope_is_marked_sent_soon_when_nothing_else_is_written(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "IDLE_SECONDS", 60.0)
+    ge = await publishing_through(network, lambda publish: publish)
+    await ge.submit(to_armen("1"))
+
+    async def marked_sent() -> bool:
+        return await unconfirmed_envelopes(ge) == [] and not ge.dispatcher._confirmed
+
+    await eventually(marked_sent, within=5 * dispatcher.MARK_SENT_SECONDS + 2)

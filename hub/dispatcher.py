@@ -4,9 +4,7 @@ Rows bound for the same node are sealed together, up to ``bundle_size`` messages
 one envelope (one encryption, each message signed on its own). The envelope is
 archived and its rows marked ``sealed`` in one transaction *before* publishing, so
 after a crash the very same bytes are published again and the receiver recognises
-them; rows are marked ``sent`` once the transport confirms — in the next write
-transaction of this process that goes by (the next submit's, or a turn's within
-:data:`MARK_SENT_SECONDS`), not one of their own. An envelope found
+them; rows are marked ``sent`` once the transport confirms. An envelope found
 unconfirmed after longer than ``reseal_after`` (half the receivers' clock window)
 would be refused for its old signing time: its messages are sealed afresh instead
 (should the old one have gone out after all, the receiver quarantines the second
@@ -14,7 +12,7 @@ copy as a replay; the mailbox still holds each message once).
 
 Mail submitted while this process runs the dispatcher is sealed in the very transaction
 that queues it (``seal_queued``, called by the router; what waits for the same nodes goes
-along) and published as that commits (``committed``): no transaction of the
+along) and published as that commits (``publish_sealed``): no transaction of the
 dispatcher's, no wake-up. Its turns seal the rest — receipts, mail queued by a process
 that does not dispatch, what a failure left — and publish again what failed.
 """
@@ -26,7 +24,6 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from hub.errors import TransportError
@@ -40,18 +37,6 @@ log = logging.getLogger(__name__)
 
 #: an envelope sealed: the node it goes to, its id, its bytes
 Sealed = tuple[str, str, bytes]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """What :meth:`Dispatcher.seal_queued` wrote in a transaction, for :meth:`Dispatcher.
-    committed` once it commits: the envelopes sealed, the envelopes marked sent, and
-    whether that was all that waited (if not, the dispatcher is to be poked)."""
-
-    sealed: list[Sealed] = field(default_factory=list)
-    marked: frozenset[str] = frozenset()
-    complete: bool = False
-
 
 IDLE_SECONDS = 1.0
 UNREACHABLE_BACKOFF = 30.0
@@ -82,12 +67,6 @@ PIPELINE = 4
 #: 1,000 mails a second a receiving node had sealed, published and marked sent ≈ 80
 #: one-receipt envelopes a second, and the sender opened and filed as many
 RECEIPT_SECONDS = 0.2
-#: how long a confirmed envelope may wait to be marked sent when no other write of this
-#: process goes by: at 1,000 mails a second the sending node wrote ≈ 160 transactions a
-#: second of their own for the marks, now carried by its submits. (A crash in between
-#: publishes the envelope again: the receiver keeps the first copy, the second goes to
-#: its quarantine as a replay, as after any crash between publishing and marking.)
-MARK_SENT_SECONDS = 0.1
 
 
 def _listed_bytes(row: Pending) -> int:
@@ -118,9 +97,8 @@ class Dispatcher(PokedLoop):
         self._recheck_at = 0.0  # when to look for envelopes sealed and not confirmed
         self._look_at_all = True  # the next look takes even the newest (start-up, failure)
         self.running = False  # this process runs the dispatcher's loop (Node.run)
-        self._out_of_turn: set[asyncio.Task[int]] = set()  # the publishes started by committed
+        self._out_of_turn: set[asyncio.Task[int]] = set()  # publish_sealed's publishes
         self._in_flight: set[str] = set()  # envelopes being published (not published again)
-        self._confirmed: set[str] = set()  # confirmed, not yet marked sent (still in flight)
 
     async def turn(self) -> float:
         """One round of dispatching (poked when something is written to the outbox)."""
@@ -182,10 +160,6 @@ class Dispatcher(PokedLoop):
                 task.cancel()
             await asyncio.gather(*publishing, return_exceptions=True)
             raise
-        if self._confirmed:  # what this turn published: no later write need wait for it
-            async with self.db.transaction() as tx:
-                marked = await self._mark_confirmed(tx)
-            self._marked(marked)
         return published
 
     async def _republish(self) -> int:
@@ -217,40 +191,33 @@ class Dispatcher(PokedLoop):
         """Seal what waits, up to a limit; the envelopes, and whether more may wait."""
         limit = max(self.bundle_size, ROWS_PER_SEAL)
         async with self.db.transaction() as tx:
-            marked = await self._mark_confirmed(tx)
             sealed, rows = await self._seal_pending(tx, limit)
-        self._marked(marked)
         return sealed, rows == limit
 
-    async def seal_queued(self, tx: Store, nodes: Collection[str]) -> Outgoing:
+    async def seal_queued(self, tx: Store, nodes: Collection[str]) -> tuple[list[Sealed], bool]:
         """Inside the transaction that has just queued rows for ``nodes``: seal what waits
         for them (any receipts or key announcements waiting for the same nodes go along),
-        to be published once it commits (:meth:`committed`), and mark sent the envelopes
-        confirmed meanwhile.
+        to be published once it commits (:meth:`publish_sealed`). The envelopes, and whether
+        that was all (if not, the dispatcher is to be poked for the rest).
 
         A submitted mail then needs no transaction of the dispatcher's, nor a wake-up of it:
         at 1,000 mails a second the sending node's CPU a mail fell by a fifth. Only while
         this process runs the dispatcher (``Node.run``); otherwise the rows wait for it.
         """
         if not self.running:
-            return Outgoing()
+            return [], False
         self.keyring.refresh()
-        marked = await self._mark_confirmed(tx)
         limit = max(self.bundle_size, ROWS_PER_SEAL)
         sealed, rows = await self._seal_pending(tx, limit, only=nodes)
         backing_off = time.monotonic() < max(
             (self._unsealable.get(n, 0.0) for n in nodes), default=0.0
         )
-        return Outgoing(sealed, marked, rows < limit and not backing_off)
+        return sealed, rows < limit and not backing_off
 
-    def committed(self, outgoing: Outgoing) -> None:
-        """The transaction of :meth:`seal_queued` committed: its marks are written, and its
-        envelopes are published beside the dispatcher's turns (a failure is left to the
-        dispatcher, which publishes them again)."""
-        self._marked(outgoing.marked)
-        if not outgoing.sealed:
-            return
-        task = asyncio.create_task(self._publish(outgoing.sealed))
+    def publish_sealed(self, sealed: list[Sealed]) -> None:
+        """Publish envelopes sealed by :meth:`seal_queued` (now committed) beside the
+        dispatcher's turns; a failure is left to the dispatcher (published again)."""
+        task = asyncio.create_task(self._publish(sealed))
         self._out_of_turn.add(task)
         task.add_done_callback(self._published_out_of_turn)
 
@@ -260,23 +227,9 @@ class Dispatcher(PokedLoop):
             log.warning("dispatch paused, will retry: %s", exc)
             self._after_failure()
             self.poke()
-        elif self._confirmed:  # marked by the next write going by, or by a turn
-            self.poke_later(MARK_SENT_SECONDS)
-
-    async def _mark_confirmed(self, tx: Store) -> frozenset[str]:
-        """Mark sent, in ``tx``, the envelopes confirmed so far; :meth:`_marked` once it
-        commits (until then they stay in flight: a rollback leaves them to the next)."""
-        marked = frozenset(self._confirmed)
-        if marked:
-            await tx.outbox.mark_sent(sorted(marked))
-        return marked
-
-    def _marked(self, envelope_ids: frozenset[str]) -> None:
-        self._confirmed -= envelope_ids
-        self._in_flight -= envelope_ids
 
     async def settle(self) -> None:
-        """Wait for the publishes started by :meth:`committed` (a node stopping)."""
+        """Wait for the publishes started by :meth:`publish_sealed` (a node stopping)."""
         await asyncio.gather(*self._out_of_turn, return_exceptions=True)
 
     async def run(self) -> None:
@@ -359,14 +312,12 @@ class Dispatcher(PokedLoop):
         return node, envelope_id, raw
 
     async def _publish(self, envelopes: list[Sealed]) -> int:
-        """Publish envelopes together (their confirms awaited at once, not one by one); the
-        confirmed ones are to be marked sent by the next write (:meth:`_mark_confirmed`).
-        The first failure is raised after that."""
+        """Publish envelopes together (their confirms awaited at once, not one by one) and
+        mark the confirmed ones sent; the first failure is raised after that."""
         if not envelopes:
             return 0
         ids = {eid for _, eid, _ in envelopes}
         self._in_flight |= ids  # until marked sent: the look for unconfirmed ones skips them
-        confirmed: list[str] = []
         try:
             outcomes = await asyncio.gather(
                 *(self.transport.publish(node, eid, raw) for node, eid, raw in envelopes),
@@ -375,9 +326,11 @@ class Dispatcher(PokedLoop):
             confirmed = [
                 eid for (_, eid, _), o in zip(envelopes, outcomes, strict=True) if o is None
             ]
-            self._confirmed.update(confirmed)
+            if confirmed:
+                async with self.db.transaction() as tx:
+                    await tx.outbox.mark_sent(confirmed)
         finally:
-            self._in_flight -= ids - set(confirmed)
+            self._in_flight -= ids
         for (node, eid, _), outcome in zip(envelopes, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 raise outcome

@@ -29,7 +29,7 @@ from message_schemas import (
 from storage import AttachmentMeta, BlobStore, Database, NewMessage, Outcome, Queued, Store
 
 if TYPE_CHECKING:
-    from hub.dispatcher import Outgoing
+    from hub.dispatcher import Sealed
 
 POSTMASTER = "postmaster"
 GROUP_LIMIT = 500  # submissions written in one transaction at most
@@ -39,9 +39,9 @@ class Sealer(Protocol):
     """Seals rows in the transaction that queues them, and publishes once it commits (the
     dispatcher: ``hub.dispatcher.Dispatcher``)."""
 
-    async def seal_queued(self, tx: Store, nodes: Collection[str]) -> Outgoing: ...
+    async def seal_queued(self, tx: Store, nodes: Collection[str]) -> tuple[list[Sealed], bool]: ...
 
-    def committed(self, outgoing: Outgoing) -> None: ...
+    def publish_sealed(self, sealed: list[Sealed]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -291,16 +291,16 @@ class Router:
                     queued.append(Queued(message.id, message.type, node, kept))
             await tx.deliveries.expect(expected)
             await tx.outbox.add(queued)
-            outgoing = None
+            sealed, complete = [], False
             if queued:  # sealed in this transaction, if the dispatcher runs in this process
-                outgoing = await self.sealer.seal_queued(tx, {q.node for q in queued})
+                sealed, complete = await self.sealer.seal_queued(tx, {q.node for q in queued})
             if here:
                 outcomes = await self.deliver(tx, here)
                 await self.record_results(tx, [o for per_message in outcomes for o in per_message])
-        if outgoing is not None:
-            self.sealer.committed(outgoing)
-            if not outgoing.complete:
-                self.on_outbox()
+        if sealed:
+            self.sealer.publish_sealed(sealed)
+        if queued and not complete:
+            self.on_outbox()
         if here:
             self.on_inbox()
         return [prepared[p][0] if p in prepared else None for p in range(len(messages))]

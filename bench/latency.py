@@ -66,10 +66,6 @@ class Stages:
     filed: Stage  # -> the arrival signal (am's transaction commits, the inbox is read)
     submitted: Stage  # due -> ``submit`` returned
 
-    def steps(self) -> tuple[Stage, Stage, Stage]:
-        """The steps that follow one another, in order."""
-        return self.sealed, self.received, self.filed
-
     def summary(self) -> str:
         steps = ", ".join(
             f"{name} {stage.p50_ms:.1f}/{stage.p99_ms:.1f}" for name, stage in vars(self).items()

@@ -189,10 +189,8 @@ class Dispatcher(PokedLoop):
 
     async def _seal_batch(self) -> tuple[list[Sealed], bool]:
         """Seal what waits, up to a limit; the envelopes, and whether more may wait."""
-        limit = max(self.bundle_size, ROWS_PER_SEAL)
         async with self.db.transaction() as tx:
-            sealed, rows = await self._seal_pending(tx, limit)
-        return sealed, rows == limit
+            return await self._seal_pending(tx)
 
     async def seal_queued(self, tx: Store, nodes: Collection[str]) -> tuple[list[Sealed], bool]:
         """Inside the transaction that has just queued rows for ``nodes``: seal what waits
@@ -207,12 +205,11 @@ class Dispatcher(PokedLoop):
         if not self.running:
             return [], False
         self.keyring.refresh()
-        limit = max(self.bundle_size, ROWS_PER_SEAL)
-        sealed, rows = await self._seal_pending(tx, limit, only=nodes)
+        sealed, more = await self._seal_pending(tx, only=nodes)
         backing_off = time.monotonic() < max(
             (self._unsealable.get(n, 0.0) for n in nodes), default=0.0
         )
-        return sealed, rows < limit and not backing_off
+        return sealed, not more and not backing_off
 
     def publish_sealed(self, sealed: list[Sealed]) -> None:
         """Publish envelopes sealed by :meth:`seal_queued` (now committed) beside the
@@ -240,10 +237,11 @@ class Dispatcher(PokedLoop):
             self.running = False
 
     async def _seal_pending(
-        self, tx: Store, limit: int, only: Collection[str] = ()
-    ) -> tuple[list[Sealed], int]:
-        """Seal up to ``limit`` waiting rows (of ``only`` these nodes, if given) in ``tx``;
-        the envelopes, and how many rows were read."""
+        self, tx: Store, only: Collection[str] = ()
+    ) -> tuple[list[Sealed], bool]:
+        """Seal a batch of waiting rows (of ``only`` these nodes, if given) in ``tx``; the
+        envelopes, and whether more may wait (the batch was full)."""
+        limit = max(self.bundle_size, ROWS_PER_SEAL)
         now = time.monotonic()
         skip = [node for node, until in self._unsealable.items() if until > now]
         sealed = []
@@ -259,7 +257,7 @@ class Dispatcher(PokedLoop):
                     log.error("cannot seal for node %s, will retry: %s", node, exc)
                     self._unsealable[node] = now + UNREACHABLE_BACKOFF
                     break
-        return sealed, len(rows)
+        return sealed, len(rows) == limit
 
     def _bundles(self, rows: list[Pending]) -> list[tuple[list[Pending], str | None]]:
         """Announcements of new keys first, signed with a key the partner already trusts."""

@@ -161,6 +161,21 @@ async def test_another_owners_mail_is_never_found(db: Database) -> None:
     assert await subjects(db, "levan", "levan") == ["For levan"]
 
 
+async def test_a_mailbox_word_typed_finds_only_the_mail_that_holds_it(
+    db: Database, request: pytest.FixtureRequest
+) -> None:
+    """The index's own mailbox words (names in hex) typed, in any spelling, find the
+    mails whose text holds them, never the whole mailbox they name."""
+    if db.engine.dialect.name == "postgresql":
+        reason = "the tsvector keeps no column: a mailbox word typed matches the whole mailbox"
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    word, folder_word = mailbox_word("levan"), mailbox_word("levan", "inbox")
+    await deliver(db, "Weekly summary", "Nothing to report.")
+    await deliver(db, "Codes", f"Ticket {word} and {folder_word}.")
+    for typed in (word, word.upper(), f"{word[:-1]}é", folder_word, word[:4], f"ticket {word}"):
+        assert await subjects(db, "levan", typed) == ["Codes"], typed
+
+
 async def test_the_folder_narrows_the_search(db: Database) -> None:
     await deliver(db, "Incoming seizure", to="nino", sender="levan@ge")
     await deliver(db, "Outgoing seizure", to="levan", sender="nino@ge")

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import (
     Integer,
     Text,
+    case,
     cast,
     column,
     func,
@@ -25,11 +26,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import BulkInsert, execute
 from storage.errors import NotFound
 from storage.models import Attachment, MailboxEntry, Message
-from storage.search import INDEX, INDEX_FILED, Terms, fts5_query, mailbox_word, terms, tsquery_words
+from storage.search import (
+    INDEX,
+    INDEX_FILED,
+    Terms,
+    fts5_query,
+    fts5_words,
+    mailbox_word,
+    terms,
+    tsquery_words,
+)
 from storage.store import in_chunks
 
 
@@ -60,6 +71,37 @@ class NewMessage(NamedTuple):
 class FolderItem:
     message: Message
     read_at: datetime | None
+
+
+#: how many of the newest mailbox entries tell whether a mailbox holds most of the mail
+NEWEST_ENTRIES = 256
+
+
+def _fts5_match(found: Terms, owner: str, folder: str | None) -> ColumnElement[str]:
+    """The FTS5 query for a search of ``owner``'s mailbox (or one folder of it).
+
+    The mailbox's own index word keeps a search of a small mailbox to its own rows. In a
+    mailbox that holds most of the mail it is a list as long as the index, which FTS5
+    walks beside the words typed, and the words alone are faster: over a million mails,
+    nearly all in one inbox, two words p50 17 to 20 → 6 ms, a word and the start of
+    another 15 to 18 → 6 ms in the index. So the mailbox's share of the newest
+    :data:`NEWEST_ENTRIES` entries decides, in the statement itself (≈ 0.1 ms); the
+    query's owner and folder conditions keep the result to the mailbox either way.
+    """
+    newest = (
+        select(MailboxEntry.owner, MailboxEntry.folder)
+        .order_by(MailboxEntry.id.desc())
+        .limit(NEWEST_ENTRIES)
+        .subquery()
+    )
+    mine = newest.c.owner == owner
+    if folder is not None:
+        mine = mine & (newest.c.folder == folder)
+    share = select(func.sum(case((mine, 1), else_=0))).scalar_subquery()
+    return case(
+        (share * 2 > NEWEST_ENTRIES, literal(fts5_words(found))),
+        else_=literal(fts5_query(found, owner, folder)),
+    )
 
 
 _MESSAGES = BulkInsert(
@@ -287,7 +329,7 @@ class MailboxRepository:
         else:
             index = table(INDEX, column("rowid", Integer))
             entry = index.c.rowid
-            matches = literal_column(INDEX).match(fts5_query(found, owner, folder))
+            matches = literal_column(INDEX).match(_fts5_match(found, owner, folder))
         query = (
             select(Message, MailboxEntry.read_at, MailboxEntry.id)
             .select_from(index)

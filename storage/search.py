@@ -98,7 +98,12 @@ def mailbox_word(owner: str, folder: str | None = None) -> str:
 
 
 def fts5_query(found: Terms, owner: str, folder: str | None) -> str:
-    """An FTS5 MATCH expression: the mailbox word AND every word, in the text columns.
+    """An FTS5 MATCH expression: the mailbox word AND every word, in the text columns."""
+    return f'mailbox : "{mailbox_word(owner, folder)}" AND {fts5_words(found)}'
+
+
+def fts5_words(found: Terms) -> str:
+    """An FTS5 MATCH expression: every word, in the text columns (any mailbox's).
 
     The words are held to the text columns only when one of them could be a mailbox word
     (hex digits and ``x``): a column filter makes FTS5 read where in the row each match
@@ -114,7 +119,7 @@ def fts5_query(found: Terms, owner: str, folder: str | None) -> str:
     words = f"({' AND '.join(phrases)})"
     if any(_could_be_mailbox(run) for runs in found.words for run in runs):
         words = f"{{subject sender recipients body}} : {words}"
-    return f'mailbox : "{mailbox_word(owner, folder)}" AND {words}'
+    return words
 
 
 def tsquery_words(found: Terms) -> list[str]:

@@ -86,7 +86,9 @@ def _fts5_match(found: Terms, owner: str, folder: str | None) -> ColumnElement[s
     nearly all in one inbox, two words p50 17 to 20 → 6 ms, a word and the start of
     another 15 to 18 → 6 ms in the index. So the mailbox's share of the newest
     :data:`NEWEST_ENTRIES` entries decides, in the statement itself (≈ 0.1 ms); the
-    query's owner and folder conditions keep the result to the mailbox either way.
+    query's owner and folder conditions keep the result to the mailbox either way. The
+    price, in such a mailbox: matches of the words in other mailboxes are each looked up
+    and passed over (few, where it holds most of the mail).
     """
     newest = (
         select(MailboxEntry.owner, MailboxEntry.folder)

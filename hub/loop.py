@@ -9,6 +9,19 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+async def woken(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``event`` is set, for ``seconds`` at most; whether it was set.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that comes in the
+    moment the event is set, and a loop cancelled to stop ran on (whatever awaited its end
+    waited forever). ``asyncio.timeout`` tells its own expiry from a cancellation.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            return await event.wait()
+    return False
+
+
 class PokedLoop:
     """Runs ``turn`` over and over; ``poke`` cuts the pause short when there is new work.
 
@@ -37,8 +50,7 @@ class PokedLoop:
         while True:
             self._wakeup.clear()
             pause = await self.turn()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), pause)
+            await woken(self._wakeup, pause)
 
     async def finished_or_poked(
         self, tasks: set[asyncio.Task[T]]

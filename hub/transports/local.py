@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.errors import TransportError
+from hub.loop import woken
 from hub.transports.base import DeadLetter, Delivery, Handler
 from storage.files import fsync_dir
 
@@ -170,8 +171,7 @@ class LocalTransport:
                         recovered_at = time.monotonic()
                         continue
                     wakeup.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+                    await woken(wakeup, POLL_SECONDS)
                     continue
                 running.add(asyncio.create_task(self._process(node, *claimed, handler)))
         finally:

@@ -246,6 +246,30 @@ async def test_consumer_cancelled_mid_handler_leaves_the_envelope_queued(
     assert recorder.deliveries[0].body == b"in flight"
 
 
+async def test_consumer_cancelled_in_the_moment_an_envelope_is_published_stops(
+    transport: Transport,
+) -> None:
+    """A stop that comes with new work still stops the consumer, and loses nothing: on
+    Python 3.11 ``asyncio.wait_for`` swallowed a cancellation that came as the event it
+    awaited was set, and the consumer ran on (whatever awaited its end waited forever)."""
+    recorder, published = Recorder(), []
+    for attempt in range(20):
+        task = asyncio.create_task(transport.consume("ge", recorder))
+        await asyncio.sleep(0.05)  # idle, waiting for work
+        published.append(new_id())
+        await transport.publish("ge", published[-1], b"x")
+        task.cancel()  # in the same moment as the publish wakes it
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, f"attempt {attempt}: the consumer ran on after it was cancelled"
+
+    async with consuming(transport, "ge", recorder):
+
+        async def all_handled() -> bool:
+            return set(recorder.ids()) == set(published) and await transport.depth("ge") == 0
+
+        await eventually(all_handled)
+
+
 async def test_consumer_starting_later_does_not_take_an_envelope_another_is_handling(
     make_transport: TransportFactory,
 ) -> None:
@@ -364,7 +388,8 @@ async def test_claim_left_by_a_dead_process_is_delivered(
         assert recorder.ids() == [marker]
         assert await transport.depth("ge") == 1
     finally:
-        holder.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone already: the failure says why
+            holder.send_signal(signal.SIGKILL)
         await holder.wait()
 
     recorder = Recorder()

@@ -9,8 +9,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def woken(event: asyncio.Event, seconds: float) -> bool:
-    """Wait until ``event`` is set, for ``seconds`` at most; whether it was set.
+async def woken(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set, for ``seconds`` at most.
 
     Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that comes in the
     moment the event is set, and a loop cancelled to stop ran on (whatever awaited its end
@@ -18,8 +18,7 @@ async def woken(event: asyncio.Event, seconds: float) -> bool:
     """
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
-            return await event.wait()
-    return False
+            await event.wait()
 
 
 class PokedLoop:
